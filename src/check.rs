@@ -1,0 +1,264 @@
+//! `check`: one collector utterance in a context → findings with exact spans.
+
+use crate::compiled::CompiledPack;
+use crate::model::{Category, Context, Finding, Severity};
+use crate::normalize::{utf16_offsets, Normalized};
+use crate::pack::{Rule, When};
+use crate::pii;
+
+/// How far before a match (in characters) a negator still applies.
+const NEGATION_BEFORE_CHARS: usize = 6;
+/// How far after a match (in characters) a trailing negator may start.
+const NEGATION_AFTER_GAP_CHARS: usize = 3;
+
+/// A match in the normalized text before it becomes a finding.
+#[derive(Debug, Clone)]
+struct Hit {
+    rule: usize,
+    start: usize,
+    end: usize,
+    suggestion: Option<String>,
+}
+
+pub fn when_matches(when: &When, ctx: &Context) -> bool {
+    (when.party.is_empty() || when.party.contains(&ctx.party))
+        && when.identity_verified.is_none_or(|v| v == ctx.identity_verified)
+        && when
+            .third_party_informed
+            .is_none_or(|v| v == ctx.third_party_informed)
+        && when.vulnerable.is_none_or(|v| v == ctx.vulnerable)
+        && (when.channel.is_empty() || when.channel.contains(&ctx.channel))
+        && when.min_dpd.is_none_or(|m| ctx.dpd.is_none_or(|d| d >= m))
+        && when.max_dpd.is_none_or(|m| ctx.dpd.is_none_or(|d| d <= m))
+}
+
+/// Moves `at` back by up to `chars` characters in `text`, not before `floor`.
+fn back_chars(text: &str, at: usize, chars: usize, floor: usize) -> usize {
+    let mut pos = at;
+    for _ in 0..chars {
+        if pos <= floor {
+            break;
+        }
+        pos -= 1;
+        while pos > floor && !text.is_char_boundary(pos) {
+            pos -= 1;
+        }
+    }
+    pos.max(floor)
+}
+
+fn forward_chars(text: &str, at: usize, chars: usize, ceiling: usize) -> usize {
+    let mut pos = at;
+    for _ in 0..chars {
+        if pos >= ceiling {
+            break;
+        }
+        pos += 1;
+        while pos < ceiling && !text.is_char_boundary(pos) {
+            pos += 1;
+        }
+    }
+    pos.min(ceiling)
+}
+
+/// Whether a negation or (for some rules) a warning context turns the match around.
+fn negated(compiled: &CompiledPack, n: &Normalized, rule: &Rule, start: usize, end: usize) -> bool {
+    let neg = &compiled.negation;
+    let text = n.text.as_str();
+    let clause_start = n.clause_start(start);
+    let clause_end = n.clause_end(start).max(end);
+    if rule.cleared_by_warning {
+        if let Some(warning) = &neg.warning {
+            let clause = n.slice(clause_start, clause_end);
+            if warning.is_match(clause) {
+                return true;
+            }
+        }
+    }
+    if !rule.negatable {
+        return false;
+    }
+    // A negator shortly before the match, unless a conditional connective (就, 否则 …) sits
+    // between them: in 没钱就去借网贷 the negation belongs to the condition, not the advice.
+    if let Some(before) = &neg.before {
+        let from = back_chars(text, start, NEGATION_BEFORE_CHARS + 4, clause_start);
+        let window = n.slice(from, start);
+        let last_negator = before
+            .find_iter(window)
+            .filter(|m| !neg.is_exception.get(m.pattern().as_usize()).copied().unwrap_or(true))
+            .last();
+        if let Some(m) = last_negator {
+            let gap = window.get(m.end()..).unwrap_or("");
+            let near = gap.chars().count() <= NEGATION_BEFORE_CHARS;
+            let conditional = neg.condition.as_ref().is_some_and(|c| c.is_match(gap));
+            if near && !conditional {
+                return true;
+            }
+        }
+    }
+    if let Some(after) = &neg.after {
+        let to = forward_chars(text, end, NEGATION_AFTER_GAP_CHARS + 8, clause_end);
+        let window = n.slice(end, to);
+        if let Some(m) = after.find(window) {
+            let gap = window.get(..m.start()).unwrap_or("");
+            if gap.chars().count() <= NEGATION_AFTER_GAP_CHARS {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    if let Some(ac) = &compiled.phrases {
+        for m in ac.find_overlapping_iter(n.text.as_str()) {
+            if let Some(rules) = compiled.phrase_rules.get(m.pattern().as_usize()) {
+                for &rule in rules {
+                    let suggestion = compiled.rule(rule).and_then(|r| r.suggestion.clone());
+                    hits.push(Hit {
+                        rule,
+                        start: m.start(),
+                        end: m.end(),
+                        suggestion,
+                    });
+                }
+            }
+        }
+    }
+    if let Some(set) = &compiled.pattern_set {
+        for index in set.matches(&n.text).iter() {
+            let Some((rule, re)) = compiled.patterns.get(index) else {
+                continue;
+            };
+            let template = compiled.rule(*rule).and_then(|r| r.suggestion.clone());
+            for caps in re.captures_iter(&n.text) {
+                let Some(whole) = caps.get(0) else { continue };
+                if whole.is_empty() {
+                    continue;
+                }
+                let suggestion = template.as_ref().map(|t| {
+                    let mut out = String::new();
+                    caps.expand(t, &mut out);
+                    out
+                });
+                hits.push(Hit {
+                    rule: *rule,
+                    start: whole.start(),
+                    end: whole.end(),
+                    suggestion,
+                });
+            }
+        }
+    }
+    for (i, rule) in compiled.pack.rules.iter().enumerate() {
+        for &detector in &rule.detectors {
+            for (start, end) in pii::detect(n, detector) {
+                hits.push(Hit {
+                    rule: i,
+                    start,
+                    end,
+                    suggestion: rule.suggestion.clone(),
+                });
+            }
+        }
+    }
+    hits
+}
+
+/// Per rule, keeps the leftmost-longest non-overlapping hits.
+fn leftmost_longest_per_rule(mut hits: Vec<Hit>) -> Vec<Hit> {
+    hits.sort_by(|a, b| {
+        (a.rule, a.start, std::cmp::Reverse(a.end)).cmp(&(b.rule, b.start, std::cmp::Reverse(b.end)))
+    });
+    let mut kept: Vec<Hit> = Vec::new();
+    for hit in hits {
+        let overlaps = kept
+            .last()
+            .is_some_and(|k| k.rule == hit.rule && hit.start < k.end);
+        if !overlaps {
+            kept.push(hit);
+        }
+    }
+    kept
+}
+
+/// Checks one utterance. Spans are UTF-8 byte offsets into `text` with UTF-16 offsets beside.
+pub fn check(compiled: &CompiledPack, text: &str, ctx: &Context) -> Vec<Finding> {
+    let n = Normalized::new(text);
+    let hits = collect_hits(compiled, &n)
+        .into_iter()
+        .filter(|h| {
+            compiled.rule(h.rule).is_some_and(|rule| {
+                when_matches(&rule.when, ctx) && !negated(compiled, &n, rule, h.start, h.end)
+            })
+        })
+        .collect();
+    let hits = leftmost_longest_per_rule(hits);
+
+    let mut findings: Vec<Finding> = Vec::new();
+    for hit in hits {
+        let (Some(rule), Some((start, end))) = (compiled.rule(hit.rule), n.original_span(hit.start, hit.end)) else {
+            continue;
+        };
+        let (category, severity, message) = if ctx.vulnerable && rule.pressure {
+            (
+                Category::VulnerablePressure,
+                Severity::Error,
+                format!("{}（客户已表明患病、怀孕、失业或家庭困难，须缓和语气，不得施压）", rule.message),
+            )
+        } else {
+            (rule.category, rule.severity, rule.message.clone())
+        };
+        findings.push(Finding {
+            rule: rule.id.clone(),
+            category,
+            severity,
+            start,
+            end,
+            utf16_start: 0,
+            utf16_end: 0,
+            excerpt: text.get(start..end).unwrap_or("").to_string(),
+            message,
+            suggestion: hit.suggestion,
+            sources: rule.sources.clone(),
+            turn: None,
+        });
+    }
+    // Within one category, overlapping findings say the same thing twice: keep the most severe,
+    // then the longest.
+    findings.sort_by(|a, b| {
+        (a.category, a.start, std::cmp::Reverse(a.severity), std::cmp::Reverse(a.end)).cmp(&(
+            b.category,
+            b.start,
+            std::cmp::Reverse(b.severity),
+            std::cmp::Reverse(b.end),
+        ))
+    });
+    let mut deduped: Vec<Finding> = Vec::new();
+    for f in findings {
+        let dup = deduped
+            .iter()
+            .rev()
+            .take_while(|k| k.category == f.category)
+            .any(|k| f.start < k.end && k.start < f.end);
+        if !dup {
+            deduped.push(f);
+        }
+    }
+    deduped.sort_by(|a, b| (a.start, a.end, a.category).cmp(&(b.start, b.end, b.category)));
+    fill_utf16(text, &mut deduped);
+    deduped
+}
+
+/// Converts every finding's byte span to UTF-16 in a single pass over `text`.
+pub fn fill_utf16(text: &str, findings: &mut [Finding]) {
+    let offsets: Vec<usize> = findings.iter().flat_map(|f| [f.start, f.end]).collect();
+    let units = utf16_offsets(text, &offsets);
+    for (f, pair) in findings.iter_mut().zip(units.chunks(2)) {
+        if let [s, e] = pair {
+            f.utf16_start = *s;
+            f.utf16_end = *e;
+        }
+    }
+}

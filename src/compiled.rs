@@ -1,0 +1,167 @@
+//! A pack compiled for matching: one Aho-Corasick automaton over every literal phrase of every
+//! rule, one `RegexSet` over the patterns, and the call-level cue regexes. Built once per pack.
+
+use crate::model::{Problem, Severity};
+use crate::pack::{Pack, Rule};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Regex, RegexSet};
+use std::collections::BTreeMap;
+
+/// Words that turn a match around, from the pack's lexicons.
+pub struct Negation {
+    /// Negators just before a match (无权, 不会, 不是 …) and look-alikes that are not negators
+    /// (是不是, 要不) in one leftmost-longest automaton; `is_exception[pattern]` tells which.
+    pub before: Option<AhoCorasick>,
+    pub is_exception: Vec<bool>,
+    /// Negators just after a match (是不可能的, 做不到 …).
+    pub after: Option<AhoCorasick>,
+    /// Anti-fraud warning cues (警惕, 谨防, 诈骗 …) that clear rules marked `cleared_by_warning`.
+    pub warning: Option<AhoCorasick>,
+    /// Connectives that make a preceding negation belong to a condition (没钱就…, 不还就…).
+    pub condition: Option<AhoCorasick>,
+}
+
+pub struct CompiledPack {
+    pub pack: Pack,
+    /// Overlapping search, so a phrase of one rule never hides a phrase of another.
+    pub phrases: Option<AhoCorasick>,
+    /// Pattern id → indexes of the rules that own the phrase.
+    pub phrase_rules: Vec<Vec<usize>>,
+    pub pattern_set: Option<RegexSet>,
+    /// Index in `pattern_set` → (rule index, compiled regex).
+    pub patterns: Vec<(usize, Regex)>,
+    pub negation: Negation,
+    /// Call cue name → one regex over normalized text.
+    pub cues: BTreeMap<String, Regex>,
+    /// Opening / closing requirement groups → one regex each.
+    pub opening: Vec<(String, Regex)>,
+    pub closing: Vec<(String, Regex)>,
+}
+
+fn automaton(words: &[String], kind: MatchKind) -> Result<Option<AhoCorasick>, Problem> {
+    if words.is_empty() {
+        return Ok(None);
+    }
+    AhoCorasickBuilder::new()
+        .match_kind(kind)
+        .build(words)
+        .map(Some)
+        .map_err(|e| Problem::new("pack_too_large", format!("cannot build phrase automaton: {e}")))
+}
+
+fn lexicon(pack: &Pack, name: &str) -> Vec<String> {
+    pack.lexicons.get(name).cloned().unwrap_or_default()
+}
+
+/// One regex that matches when any of `patterns` does.
+pub fn alternation(patterns: &[String]) -> Result<Regex, Problem> {
+    let joined = patterns
+        .iter()
+        .map(|p| format!("(?:{p})"))
+        .collect::<Vec<_>>()
+        .join("|");
+    Regex::new(&joined)
+        .map_err(|e| Problem::new("invalid_pattern", format!("cannot compile `{joined}`: {e}")))
+}
+
+impl CompiledPack {
+    pub fn new(pack: Pack) -> Result<Self, Problem> {
+        let mut words: Vec<String> = Vec::new();
+        let mut phrase_rules: Vec<Vec<usize>> = Vec::new();
+        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut patterns = Vec::new();
+        for (i, rule) in pack.rules.iter().enumerate() {
+            for phrase in &rule.phrases {
+                let id = *index.entry(phrase.clone()).or_insert_with(|| {
+                    words.push(phrase.clone());
+                    phrase_rules.push(Vec::new());
+                    words.len() - 1
+                });
+                if let Some(owners) = phrase_rules.get_mut(id) {
+                    if !owners.contains(&i) {
+                        owners.push(i);
+                    }
+                }
+            }
+            for p in &rule.patterns {
+                let re = Regex::new(p).map_err(|e| {
+                    Problem::new("invalid_pattern", format!("pattern `{p}` of rule `{}`: {e}", rule.id))
+                })?;
+                patterns.push((i, re));
+            }
+        }
+        let phrases = automaton(&words, MatchKind::Standard)?;
+        let pattern_set = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                RegexSet::new(patterns.iter().map(|(_, r)| r.as_str()))
+                    .map_err(|e| Problem::new("invalid_pattern", format!("cannot build pattern set: {e}")))?,
+            )
+        };
+
+        let negators = lexicon(&pack, "negation_before");
+        let exceptions = lexicon(&pack, "negation_exceptions");
+        let mut before_words = negators.clone();
+        before_words.extend(exceptions.iter().cloned());
+        let is_exception = negators
+            .iter()
+            .map(|_| false)
+            .chain(exceptions.iter().map(|_| true))
+            .collect();
+        let negation = Negation {
+            before: automaton(&before_words, MatchKind::LeftmostLongest)?,
+            is_exception,
+            after: automaton(&lexicon(&pack, "negation_after"), MatchKind::LeftmostLongest)?,
+            warning: automaton(&lexicon(&pack, "warning_context"), MatchKind::LeftmostLongest)?,
+            condition: automaton(&lexicon(&pack, "condition_connectives"), MatchKind::LeftmostLongest)?,
+        };
+
+        let mut cues = BTreeMap::new();
+        for (name, pats) in &pack.call.cues {
+            if !pats.is_empty() {
+                cues.insert(name.clone(), alternation(pats)?);
+            }
+        }
+        let groups = |check: &Option<crate::pack::CallCheck>| -> Result<Vec<(String, Regex)>, Problem> {
+            let mut out = Vec::new();
+            if let Some(c) = check {
+                for (name, pats) in &c.require {
+                    out.push((name.clone(), alternation(pats)?));
+                }
+            }
+            Ok(out)
+        };
+        let opening = groups(&pack.call.opening)?;
+        let closing = groups(&pack.call.closing)?;
+        Ok(CompiledPack {
+            pack,
+            phrases,
+            phrase_rules,
+            pattern_set,
+            patterns,
+            negation,
+            cues,
+            opening,
+            closing,
+        })
+    }
+
+    pub fn rule(&self, index: usize) -> Option<&Rule> {
+        self.pack.rules.get(index)
+    }
+
+    /// Whether the named cue matches anywhere in normalized `text`.
+    pub fn cue(&self, name: &str, text: &str) -> bool {
+        self.cues.get(name).is_some_and(|re| re.is_match(text))
+    }
+
+    /// Severity weight for scoring: errors count fully, warnings half, info not at all.
+    pub fn weight_factor(severity: Severity) -> u32 {
+        match severity {
+            Severity::Error => 2,
+            Severity::Warning => 1,
+            Severity::Info => 0,
+        }
+    }
+}

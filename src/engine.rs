@@ -1,0 +1,161 @@
+//! The engine: the loaded packs and the operations over them. Pure: no I/O, no clock.
+
+use crate::compiled::CompiledPack;
+use crate::model::{Context, Finding, Location, Problem, MAX_UTTERANCE_BYTES};
+use crate::pack::{self, Pack};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The packs built into every module, parents before children.
+pub const EMBEDDED_PACKS: &[(&str, &str)] = &[
+    ("cn-national", include_str!("../policies/cn-national.toml")),
+    ("cn-company", include_str!("../policies/cn-company.toml")),
+];
+
+/// The pack used when a call names none.
+pub const DEFAULT_PACK: &str = "cn-company";
+
+#[derive(Clone, Default)]
+pub struct Engine {
+    packs: BTreeMap<String, Arc<CompiledPack>>,
+}
+
+impl Engine {
+    /// An engine with the embedded packs. Their examples are not re-run here: the generated
+    /// test suite runs every one of them at build time.
+    pub fn with_embedded_packs() -> Result<Self, Vec<Problem>> {
+        let mut engine = Engine::default();
+        for (name, source) in EMBEDDED_PACKS {
+            engine.load_pack(source, false).map_err(|mut problems| {
+                for p in &mut problems {
+                    p.message = format!("embedded pack `{name}`: {}", p.message);
+                }
+                problems
+            })?;
+        }
+        Ok(engine)
+    }
+
+    /// Loads a pack from TOML text and makes it available by id; with `self_test`, every rule's
+    /// `bad` example must be flagged and every `allows` example must pass first.
+    pub fn load_pack(&mut self, source: &str, self_test: bool) -> Result<Arc<CompiledPack>, Vec<Problem>> {
+        let parent_id = extends_of(source);
+        let parent = match &parent_id {
+            Some(id) => Some(self.packs.get(id).ok_or_else(|| {
+                vec![Problem::new("unknown_parent", format!("pack extends `{id}`, which is not loaded"))
+                    .help(format!("load `{id}` first, or extend one of: {}", self.pack_ids().join(", ")))]
+            })?),
+            None => None,
+        };
+        let pack = pack::load(source, parent.map(|p| &p.pack))?;
+        let compiled = CompiledPack::new(pack).map_err(|p| vec![p])?;
+        if self_test {
+            let failures = self_test_examples(&compiled);
+            if !failures.is_empty() {
+                return Err(failures);
+            }
+        }
+        let compiled = Arc::new(compiled);
+        self.packs.insert(compiled.pack.id.clone(), compiled.clone());
+        Ok(compiled)
+    }
+
+    pub fn pack_ids(&self) -> Vec<String> {
+        self.packs.keys().cloned().collect()
+    }
+
+    pub fn packs(&self) -> impl Iterator<Item = &Pack> {
+        self.packs.values().map(|c| &c.pack)
+    }
+
+    pub fn get(&self, id: &str) -> Result<&CompiledPack, Problem> {
+        self.packs.get(id).map(|c| c.as_ref()).ok_or_else(|| {
+            Problem::new("unknown_pack", format!("unknown pack `{id}`"))
+                .help(format!("known packs: {}", self.pack_ids().join(", ")))
+                .field("pack")
+        })
+    }
+
+    /// Checks one utterance with pack `pack_id`.
+    pub fn check(&self, pack_id: &str, text: &str, ctx: &Context) -> Result<Vec<Finding>, Problem> {
+        let compiled = self.get(pack_id)?;
+        if text.len() > MAX_UTTERANCE_BYTES {
+            return Err(Problem::new(
+                "input_too_large",
+                format!(
+                    "utterance is {} bytes; at most {MAX_UTTERANCE_BYTES} bytes are checked at once",
+                    text.len()
+                ),
+            )
+            .help("split the text into turns or paragraphs")
+            .field("text"));
+        }
+        Ok(crate::check::check(compiled, text, ctx))
+    }
+}
+
+/// The `extends` of a pack's TOML, read before full parsing so the parent can be found.
+fn extends_of(source: &str) -> Option<String> {
+    let value: toml::Table = toml::from_str(source).ok()?;
+    value
+        .get("pack")?
+        .get("extends")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// The context a rule's examples are checked in: the first value each condition allows.
+pub fn example_context(rule: &pack::Rule) -> Context {
+    let w = &rule.when;
+    Context {
+        dpd: w.min_dpd.or(w.max_dpd),
+        party: w.party.first().copied().unwrap_or(crate::model::Party::Debtor),
+        identity_verified: w.identity_verified.unwrap_or(true),
+        third_party_informed: w.third_party_informed.unwrap_or(false),
+        vulnerable: w.vulnerable.unwrap_or(false),
+        channel: w.channel.first().copied().unwrap_or(crate::model::Channel::Call),
+    }
+}
+
+/// Runs every rule's examples: each `bad` line must be flagged by that rule, and no `allows`
+/// line may be flagged by any rule of the same category. Problems point at the rule.
+pub fn self_test_examples(compiled: &CompiledPack) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for rule in &compiled.pack.rules {
+        let ctx = example_context(rule);
+        let at = || Location {
+            rule: Some(rule.id.clone()),
+            ..rule.location.clone()
+        };
+        for bad in &rule.bad {
+            let findings = crate::check::check(compiled, bad, &ctx);
+            if !findings.iter().any(|f| f.rule == rule.id) {
+                problems.push(
+                    Problem::new(
+                        "example_not_flagged",
+                        format!("`bad` example `{bad}` of rule `{}` is not flagged", rule.id),
+                    )
+                    .help("widen the rule's phrases or patterns, or fix the example")
+                    .at(at()),
+                );
+            }
+        }
+        for allowed in &rule.allows {
+            let findings = crate::check::check(compiled, allowed, &ctx);
+            if let Some(f) = findings.iter().find(|f| f.category == rule.category) {
+                problems.push(
+                    Problem::new(
+                        "example_flagged",
+                        format!(
+                            "`allows` example `{allowed}` of rule `{}` is flagged by rule `{}` at `{}`",
+                            rule.id, f.rule, f.excerpt
+                        ),
+                    )
+                    .help("narrow the flagging rule, add a negation cue, or fix the example")
+                    .at(at()),
+                );
+            }
+        }
+    }
+    problems
+}

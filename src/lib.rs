@@ -1,0 +1,22 @@
+//! callguard: debt-collection conduct rules as data, and one engine that applies them to what a
+//! collector says (`check`), to whole calls (`score`) and to contact attempts (`gate`).
+//!
+//! The core is pure Rust with no I/O and no clock: time is always an input. Two thin adapters
+//! wrap it: [`abi`] (a plain C-ABI for the core WebAssembly module the `callguard` host runs)
+//! and, later, a wasm-bindgen adapter for the browser.
+
+pub mod abi;
+pub mod api;
+pub mod check;
+pub mod compiled;
+pub mod engine;
+pub mod gate;
+pub mod model;
+pub mod normalize;
+pub mod pack;
+pub mod pii;
+pub mod score;
+pub mod transcript;
+
+pub use engine::{Engine, DEFAULT_PACK, EMBEDDED_PACKS};
+pub use model::{Category, Channel, Context, Finding, Party, Problem, Severity};

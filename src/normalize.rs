@@ -1,0 +1,232 @@
+//! Text normalization for matching Chinese, with every normalized byte mapped back to the original.
+//!
+//! Rules are written once, in Simplified Chinese without spaces or punctuation. Collectors and
+//! speech-to-text produce Traditional characters, full-width letters, stray spaces, punctuation and
+//! zero-width characters inside words (`老 赖`, `老-赖`, `老賴`). Matching runs on the normalized text;
+//! spans are mapped back through [`Normalized::original_span`], so a finding always points at the
+//! exact original characters, whatever was skipped in between.
+
+/// The normalized form of a text and the way back to the original byte offsets.
+#[derive(Debug, Clone)]
+pub struct Normalized {
+    /// Simplified, half-width, lower-case text with ignorable characters removed.
+    pub text: String,
+    /// For each byte of `text`: the original byte offset where its character starts.
+    origin_start: Vec<u32>,
+    /// For each byte of `text`: the original byte offset just past its character.
+    origin_end: Vec<u32>,
+    /// Normalized byte offsets where a clause ends (sentence punctuation or a line break was removed
+    /// there). Negation never reaches across a clause break.
+    clause_breaks: Vec<usize>,
+}
+
+/// Characters that end a clause: negation and context cues stop here.
+fn is_clause_break(c: char) -> bool {
+    matches!(
+        c,
+        '。' | '！' | '？' | '；' | '，' | '!' | '?' | ';' | ',' | '.' | '\n' | '\r' | '…' | '｡' | '､' | '、'
+    )
+}
+
+/// Characters that carry no meaning for matching and may be slipped between the characters of a
+/// phrase: whitespace, punctuation, zero-width and formatting characters, emoji.
+fn is_ignorable(c: char) -> bool {
+    if c.is_whitespace() || c.is_ascii_punctuation() || c.is_control() {
+        return true;
+    }
+    let u = u32::from(c);
+    matches!(u,
+        0x00A0..=0x00BF            // Latin-1 punctuation and symbols (nbsp, ·, «, ¬, soft hyphen…)
+        | 0x2000..=0x206F          // general punctuation, zero-width spaces and joiners, word joiner
+        | 0x2190..=0x21FF          // arrows
+        | 0x2500..=0x27BF          // box drawing, shapes, dingbats, misc symbols
+        | 0x3000..=0x3006          // ideographic space and CJK punctuation
+        | 0x3008..=0x303F          // CJK brackets and marks (U+3007 〇 is a numeral and stays)
+        | 0xFE10..=0xFE1F          // vertical forms
+        | 0xFE30..=0xFE6F          // CJK compatibility and small forms
+        | 0xFEFF                   // byte-order mark / zero-width no-break space
+        | 0xFF61..=0xFF65          // half-width CJK punctuation
+        | 0x1F000..=0x1FAFF        // emoji and pictographs
+        | 0xE0000..=0xE007F        // tag characters
+        | 0xFE00..=0xFE0F          // variation selectors
+    )
+}
+
+/// Full-width ASCII forms become ASCII; then case folds when it folds to a single character.
+fn fold_width_and_case(c: char) -> char {
+    let u = u32::from(c);
+    let c = if (0xFF01..=0xFF5E).contains(&u) {
+        char::from_u32(u - 0xFEE0).unwrap_or(c)
+    } else {
+        c
+    };
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
+}
+
+impl Normalized {
+    /// Normalizes `original`. Linear in its length.
+    pub fn new(original: &str) -> Self {
+        // Traditional → Simplified is character for character, so the converted text lines up
+        // with the original one character at a time; fast2s uses the neighbours of each character
+        // to choose between readings (乾 in 乾淨 vs 乾隆).
+        let simplified = if original.is_empty() {
+            String::new()
+        } else {
+            fast2s::convert(original)
+        };
+        let aligned = simplified.chars().count() == original.chars().count();
+        let mut simplified_chars = simplified.chars();
+
+        let mut text = String::with_capacity(original.len());
+        let mut origin_start = Vec::with_capacity(original.len());
+        let mut origin_end = Vec::with_capacity(original.len());
+        let mut clause_breaks = Vec::new();
+        for (offset, c) in original.char_indices() {
+            let converted = if aligned {
+                simplified_chars.next().unwrap_or(c)
+            } else {
+                c
+            };
+            if is_clause_break(c) {
+                if clause_breaks.last() != Some(&text.len()) {
+                    clause_breaks.push(text.len());
+                }
+                continue;
+            }
+            if is_ignorable(c) {
+                continue;
+            }
+            let folded = fold_width_and_case(converted);
+            if is_ignorable(folded) {
+                continue;
+            }
+            let start = offset as u32;
+            let end = (offset + c.len_utf8()) as u32;
+            for _ in 0..folded.len_utf8() {
+                origin_start.push(start);
+                origin_end.push(end);
+            }
+            text.push(folded);
+        }
+        Normalized {
+            text,
+            origin_start,
+            origin_end,
+            clause_breaks,
+        }
+    }
+
+    /// Maps a span of the normalized text (byte offsets, non-empty, on character boundaries) to
+    /// the original text. The result starts at the first matched character and ends after the
+    /// last one, so skipped characters inside the match are covered and those around it are not.
+    pub fn original_span(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        if end <= start {
+            return None;
+        }
+        let s = *self.origin_start.get(start)?;
+        let e = *self.origin_end.get(end - 1)?;
+        Some((s as usize, e as usize))
+    }
+
+    /// Start of the clause containing normalized offset `at`.
+    pub fn clause_start(&self, at: usize) -> usize {
+        let idx = self.clause_breaks.partition_point(|&b| b <= at);
+        if idx == 0 {
+            0
+        } else {
+            self.clause_breaks.get(idx - 1).copied().unwrap_or(0)
+        }
+    }
+
+    /// End of the clause containing normalized offset `at` (exclusive).
+    pub fn clause_end(&self, at: usize) -> usize {
+        let idx = self.clause_breaks.partition_point(|&b| b <= at);
+        self.clause_breaks
+            .get(idx)
+            .copied()
+            .unwrap_or(self.text.len())
+    }
+
+    /// The normalized text between two byte offsets, widened to character boundaries.
+    pub fn slice(&self, start: usize, end: usize) -> &str {
+        let mut s = start.min(self.text.len());
+        while s > 0 && !self.text.is_char_boundary(s) {
+            s -= 1;
+        }
+        let mut e = end.min(self.text.len()).max(s);
+        while e < self.text.len() && !self.text.is_char_boundary(e) {
+            e += 1;
+        }
+        self.text.get(s..e).unwrap_or("")
+    }
+}
+
+/// Normalizes a rule phrase the same way as the text it will be matched against.
+pub fn normalize_phrase(phrase: &str) -> String {
+    Normalized::new(phrase).text
+}
+
+/// Converts UTF-8 byte offsets into UTF-16 code-unit offsets (a JavaScript string index) in one
+/// pass over `text`. `offsets` may be in any order; each answer is at the same index.
+pub fn utf16_offsets(text: &str, offsets: &[usize]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_by_key(|&i| offsets.get(i).copied().unwrap_or(0));
+    let mut answers = vec![0usize; offsets.len()];
+    let mut chars = text.char_indices().peekable();
+    let mut units = 0usize;
+    for i in order {
+        let target = offsets.get(i).copied().unwrap_or(0);
+        while let Some(&(at, c)) = chars.peek() {
+            if at >= target {
+                break;
+            }
+            units += c.len_utf16();
+            chars.next();
+        }
+        if let Some(slot) = answers.get_mut(i) {
+            *slot = units;
+        }
+    }
+    answers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_traditional_width_case_and_skips_noise() {
+        let n = Normalized::new("老 賴，ＡＢＣ\u{200B}d");
+        assert_eq!(n.text, "老赖abcd");
+    }
+
+    #[test]
+    fn maps_spans_back_over_skipped_characters() {
+        let original = "你这个老-賴！";
+        let n = Normalized::new(original);
+        let at = n.text.find("老赖").unwrap_or(usize::MAX);
+        let (s, e) = n.original_span(at, at + "老赖".len()).unwrap_or((0, 0));
+        assert_eq!(&original[s..e], "老-賴");
+    }
+
+    #[test]
+    fn clause_bounds_stop_at_sentence_punctuation() {
+        let n = Normalized::new("我不能保证，但可以减免");
+        let at = n.text.find("减免").unwrap_or(0);
+        assert_eq!(n.slice(n.clause_start(at), at), "但可以");
+    }
+
+    #[test]
+    fn utf16_offsets_count_surrogate_pairs() {
+        let text = "😀𠀀老赖";
+        let start = text.find("老").unwrap_or(0);
+        assert_eq!(utf16_offsets(text, &[start, text.len(), 0]), vec![4, 6, 0]);
+    }
+}
