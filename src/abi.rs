@@ -1,0 +1,150 @@
+//! The plain C-ABI of the core WebAssembly module (no wasm-bindgen; the module imports nothing).
+//! Versioned like OPA's: a major version that changes only with breaking changes, a minor one
+//! that only adds. See ABI.md.
+//!
+//! Protocol: the host calls `callguard_alloc(len)`, writes UTF-8 JSON there, calls an entry point
+//! with `(ptr, len)`, and gets a `u64` back: the answer's pointer in the high 32 bits and its
+//! length in the low 32. It reads the answer and releases both buffers with `callguard_free`.
+//! Every answer is a JSON envelope; only a broken module traps.
+
+use crate::api;
+use crate::engine::Engine;
+use crate::model::Problem;
+use std::cell::RefCell;
+
+pub const ABI_MAJOR: u32 = 1;
+pub const ABI_MINOR: u32 = 0;
+
+thread_local! {
+    static ENGINE: RefCell<Option<Result<Engine, Vec<Problem>>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the instance's engine, building it with the embedded packs on first use.
+fn with_engine(f: impl FnOnce(&mut Engine) -> String) -> String {
+    ENGINE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let state = slot.get_or_insert_with(Engine::with_embedded_packs);
+        match state {
+            Ok(engine) => f(engine),
+            Err(problems) => api::envelope::<()>(Err(problems.clone())),
+        }
+    })
+}
+
+/// Leaks `answer` to the host as `(ptr << 32) | len`.
+fn hand_over(answer: String) -> u64 {
+    let bytes = answer.into_bytes().into_boxed_slice();
+    let len = bytes.len() as u64;
+    let ptr = Box::into_raw(bytes) as *mut u8 as usize as u64;
+    (ptr << 32) | (len & 0xffff_ffff)
+}
+
+/// Reads the host's input; invalid UTF-8 becomes a failure answer, not a trap.
+///
+/// # Safety
+/// `ptr..ptr+len` must be memory the host wrote through `callguard_alloc`.
+unsafe fn read_input(ptr: *const u8, len: usize) -> Result<String, String> {
+    if len == 0 {
+        return Ok(String::new());
+    }
+    if ptr.is_null() {
+        return Err(api::envelope::<()>(Err(vec![Problem::new(
+            "invalid_input",
+            "input pointer is null",
+        )])));
+    }
+    // SAFETY: the caller guarantees the buffer is valid for `len` bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        api::envelope::<()>(Err(vec![Problem::new(
+            "invalid_utf8",
+            format!(
+                "input is not valid UTF-8 at byte {}",
+                e.utf8_error().valid_up_to()
+            ),
+        )]))
+    })
+}
+
+/// # Safety
+/// `ptr..ptr+len` must be a buffer from `callguard_alloc`.
+unsafe fn entry(ptr: *const u8, len: usize, op: impl FnOnce(&mut Engine, &str) -> String) -> u64 {
+    // SAFETY: forwarded from the caller.
+    let answer = match unsafe { read_input(ptr, len) } {
+        Ok(input) => with_engine(|engine| op(engine, &input)),
+        Err(failure) => failure,
+    };
+    hand_over(answer)
+}
+
+#[no_mangle]
+pub extern "C" fn callguard_abi_major() -> u32 {
+    ABI_MAJOR
+}
+
+#[no_mangle]
+pub extern "C" fn callguard_abi_minor() -> u32 {
+    ABI_MINOR
+}
+
+/// Allocates `len` bytes for the host to write into.
+#[no_mangle]
+pub extern "C" fn callguard_alloc(len: usize) -> *mut u8 {
+    let buffer = vec![0u8; len].into_boxed_slice();
+    Box::into_raw(buffer) as *mut u8
+}
+
+/// Frees a buffer from `callguard_alloc` or an answer.
+///
+/// # Safety
+/// `ptr` and `len` must describe exactly one live buffer from this module.
+#[no_mangle]
+pub unsafe extern "C" fn callguard_free(ptr: *mut u8, len: usize) {
+    if ptr.is_null() {
+        return;
+    }
+    // SAFETY: the caller hands back a buffer this module leaked with this length.
+    drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) });
+}
+
+/// # Safety
+/// `ptr..ptr+len` must be a buffer from `callguard_alloc` holding a `CheckCall` JSON.
+#[no_mangle]
+pub unsafe extern "C" fn callguard_check(ptr: *const u8, len: usize) -> u64 {
+    // SAFETY: forwarded from the caller.
+    unsafe { entry(ptr, len, |e, json| api::check_json(e, json)) }
+}
+
+/// # Safety
+/// As for `callguard_check`, with a `ScoreCall`.
+#[no_mangle]
+pub unsafe extern "C" fn callguard_score(ptr: *const u8, len: usize) -> u64 {
+    // SAFETY: forwarded from the caller.
+    unsafe { entry(ptr, len, |e, json| api::score_json(e, json)) }
+}
+
+/// # Safety
+/// As for `callguard_check`, with a `GateRequest`.
+#[no_mangle]
+pub unsafe extern "C" fn callguard_gate(ptr: *const u8, len: usize) -> u64 {
+    // SAFETY: forwarded from the caller.
+    unsafe { entry(ptr, len, |e, json| api::gate_json(e, json)) }
+}
+
+/// # Safety
+/// As for `callguard_check`; the input is ignored and may be empty.
+#[no_mangle]
+pub unsafe extern "C" fn callguard_packs(ptr: *const u8, len: usize) -> u64 {
+    // SAFETY: forwarded from the caller.
+    unsafe { entry(ptr, len, |e, _| api::packs_json(e)) }
+}
+
+/// Loads a custom pack (`{"toml": "…"}`) into this instance; its examples must pass.
+///
+/// # Safety
+/// As for `callguard_check`, with a `LoadPackCall`.
+#[no_mangle]
+pub unsafe extern "C" fn callguard_load_pack(ptr: *const u8, len: usize) -> u64 {
+    // SAFETY: forwarded from the caller.
+    unsafe { entry(ptr, len, api::load_pack_json) }
+}

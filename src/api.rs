@@ -1,0 +1,354 @@
+//! The typed calls and answers of every operation, and their JSON-string form for the ABI.
+//! Answers are data: `{"type":"success", …}` or `{"type":"failure","errors":[…]}`.
+
+use crate::engine::{Engine, DEFAULT_PACK};
+use crate::gate::{GateAnswer, GateCall};
+use crate::model::{Channel, Context, Finding, Location, Party, Problem};
+use crate::pack::{Calling, Notice, Pack, Stage, StageView};
+use crate::score::Scorecard;
+use crate::transcript::{Format, Transcript};
+use serde::{Deserialize, Serialize};
+
+/// Which pack produced an answer.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PackStamp {
+    pub id: String,
+    pub version: String,
+    pub sha256: String,
+}
+
+impl From<&Pack> for PackStamp {
+    fn from(p: &Pack) -> Self {
+        PackStamp {
+            id: p.id.clone(),
+            version: p.version.clone(),
+            sha256: p.sha256.clone(),
+        }
+    }
+}
+
+/// The context as callers send it; validated into [`Context`] with clear errors.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextInput {
+    #[serde(default)]
+    pub dpd: Option<i64>,
+    #[serde(default)]
+    pub party: Option<String>,
+    #[serde(default)]
+    pub identity_verified: bool,
+    #[serde(default)]
+    pub third_party_informed: bool,
+    #[serde(default)]
+    pub vulnerable: bool,
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+pub fn parse_dpd(dpd: Option<i64>) -> Result<Option<u32>, Problem> {
+    match dpd {
+        None => Ok(None),
+        Some(d) if d < 0 => Err(Problem::new(
+            "invalid_input",
+            format!("`dpd` must be 0 or more: got `{d}`"),
+        )
+        .field("dpd")),
+        Some(d) => u32::try_from(d).map(Some).map_err(|_| {
+            Problem::new("invalid_input", format!("`dpd` is too large: `{d}`")).field("dpd")
+        }),
+    }
+}
+
+impl ContextInput {
+    pub fn validate(&self) -> Result<Context, Problem> {
+        fn field(f: &'static str) -> impl Fn(String) -> Problem {
+            move |e| Problem::new("invalid_input", e).field(f)
+        }
+        Ok(Context {
+            dpd: parse_dpd(self.dpd)?,
+            party: match &self.party {
+                Some(p) => p.parse::<Party>().map_err(field("party"))?,
+                None => Party::Debtor,
+            },
+            identity_verified: self.identity_verified,
+            third_party_informed: self.third_party_informed,
+            vulnerable: self.vulnerable,
+            channel: match &self.channel {
+                Some(c) => c.parse::<Channel>().map_err(field("channel"))?,
+                None => Channel::Call,
+            },
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckCall {
+    #[serde(default)]
+    pub pack: Option<String>,
+    pub text: String,
+    #[serde(default)]
+    pub context: ContextInput,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckAnswer {
+    pub pack: PackStamp,
+    pub findings: Vec<Finding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<StageView>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreCall {
+    #[serde(default)]
+    pub pack: Option<String>,
+    /// A transcript as JSON turns…
+    #[serde(default)]
+    pub transcript: Option<Transcript>,
+    /// …or the text of a transcript file in `format`.
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub dpd: Option<i64>,
+    /// Call id, e.g. the file name; the transcript's own id wins when it has one.
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreAnswer {
+    pub pack: PackStamp,
+    #[serde(flatten)]
+    pub scorecard: Scorecard,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateRequest {
+    #[serde(default)]
+    pub pack: Option<String>,
+    pub contact: GateCall,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GateResponse {
+    pub pack: PackStamp,
+    #[serde(flatten)]
+    pub answer: GateAnswer,
+}
+
+/// A pack as `packs` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackSummary {
+    pub id: String,
+    pub version: String,
+    pub sha256: String,
+    pub title: String,
+    pub jurisdiction: String,
+    pub description: String,
+    pub default_utc_offset_minutes: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extends: Option<String>,
+    pub chain: Vec<String>,
+    pub rules: usize,
+    pub calling: Calling,
+    pub stages: Vec<Stage>,
+    pub notices: Vec<Notice>,
+}
+
+impl From<&Pack> for PackSummary {
+    fn from(p: &Pack) -> Self {
+        PackSummary {
+            id: p.id.clone(),
+            version: p.version.clone(),
+            sha256: p.sha256.clone(),
+            title: p.title.clone(),
+            jurisdiction: p.jurisdiction.clone(),
+            description: p.description.clone(),
+            default_utc_offset_minutes: p.default_utc_offset_minutes,
+            extends: p.extends.clone(),
+            chain: p.chain.clone(),
+            rules: p.rules.len(),
+            calling: p.calling.clone(),
+            stages: p
+                .stage_layers
+                .last()
+                .map(|l| l.stages.clone())
+                .unwrap_or_default(),
+            notices: p.notices.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PacksAnswer {
+    pub default: String,
+    pub packs: Vec<PackSummary>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadPackCall {
+    pub toml: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadPackAnswer {
+    pub pack: PackSummary,
+}
+
+impl Engine {
+    fn pack_for(&self, id: &Option<String>) -> Result<&crate::compiled::CompiledPack, Problem> {
+        self.get(id.as_deref().unwrap_or(DEFAULT_PACK))
+    }
+
+    pub fn check_call(&self, call: &CheckCall) -> Result<CheckAnswer, Problem> {
+        let compiled = self.pack_for(&call.pack)?;
+        let ctx = call.context.validate()?;
+        let findings = self.check(&compiled.pack.id, &call.text, &ctx)?;
+        Ok(CheckAnswer {
+            pack: (&compiled.pack).into(),
+            findings,
+            stage: ctx.dpd.map(|d| compiled.pack.stage_at(d)),
+        })
+    }
+
+    pub fn score_call(&self, call: &ScoreCall) -> Result<ScoreAnswer, Problem> {
+        let compiled = self.pack_for(&call.pack)?;
+        let dpd = parse_dpd(call.dpd)?;
+        let mut transcript = match (&call.transcript, &call.content) {
+            (Some(t), None) => t.clone(),
+            (None, Some(content)) => {
+                let format = call
+                    .format
+                    .as_deref()
+                    .unwrap_or("json")
+                    .parse::<Format>()
+                    .map_err(|e| Problem::new("invalid_input", e).field("format"))?;
+                crate::transcript::parse(content, format)?
+            }
+            _ => {
+                return Err(Problem::new(
+                    "invalid_input",
+                    "give exactly one of `transcript` (JSON turns) or `content` (file text with `format`)",
+                ))
+            }
+        };
+        if transcript.turns.is_empty() {
+            return Err(
+                Problem::new("empty_transcript", "transcript has no turns").field("transcript")
+            );
+        }
+        let total: usize = transcript.turns.iter().map(|t| t.text.len()).sum();
+        if total > crate::model::MAX_TRANSCRIPT_BYTES {
+            return Err(Problem::new(
+                "input_too_large",
+                format!(
+                    "transcript text is {total} bytes; at most {} bytes are scored at once",
+                    crate::model::MAX_TRANSCRIPT_BYTES
+                ),
+            ));
+        }
+        if transcript.id.is_none() {
+            transcript.id = call.id.clone();
+        }
+        let scorecard = crate::score::score(compiled, &transcript, dpd);
+        Ok(ScoreAnswer {
+            pack: (&compiled.pack).into(),
+            scorecard,
+        })
+    }
+
+    pub fn gate_call(&self, call: &GateRequest) -> Result<GateResponse, Problem> {
+        let compiled = self.pack_for(&call.pack)?;
+        let answer = crate::gate::gate(compiled, &call.contact)?;
+        Ok(GateResponse {
+            pack: (&compiled.pack).into(),
+            answer,
+        })
+    }
+
+    pub fn packs_answer(&self) -> PacksAnswer {
+        PacksAnswer {
+            default: DEFAULT_PACK.to_string(),
+            packs: self.packs().map(PackSummary::from).collect(),
+        }
+    }
+
+    pub fn load_pack_call(&mut self, call: &LoadPackCall) -> Result<LoadPackAnswer, Vec<Problem>> {
+        let compiled = self.load_pack(&call.toml, true)?;
+        Ok(LoadPackAnswer {
+            pack: (&compiled.pack).into(),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct Success<'a, T: Serialize> {
+    r#type: &'static str,
+    #[serde(flatten)]
+    answer: &'a T,
+}
+
+#[derive(Serialize)]
+struct Failure<'a> {
+    r#type: &'static str,
+    errors: &'a [Problem],
+}
+
+/// Serializes an answer in the success / failure envelope.
+pub fn envelope<T: Serialize>(result: Result<T, Vec<Problem>>) -> String {
+    let text = match &result {
+        Ok(answer) => serde_json::to_string(&Success {
+            r#type: "success",
+            answer,
+        }),
+        Err(errors) => serde_json::to_string(&Failure {
+            r#type: "failure",
+            errors,
+        }),
+    };
+    text.unwrap_or_else(|e| {
+        format!(r#"{{"type":"failure","errors":[{{"message":"cannot serialize answer: {}","help":"","code":"internal"}}]}}"#, e.to_string().replace('"', "'"))
+    })
+}
+
+/// Parses a call's JSON with an error that says where.
+pub fn parse_call<T: for<'de> Deserialize<'de>>(json: &str) -> Result<T, Vec<Problem>> {
+    serde_json::from_str(json).map_err(|e| {
+        vec![
+            Problem::new("invalid_json", format!("invalid call: {e}")).at(Location {
+                line: Some(e.line()),
+                column: Some(e.column()),
+                ..Location::default()
+            }),
+        ]
+    })
+}
+
+/// The JSON-string operations the ABI exports, one per entry point.
+pub fn check_json(engine: &Engine, json: &str) -> String {
+    envelope(parse_call::<CheckCall>(json).and_then(|c| engine.check_call(&c).map_err(|p| vec![p])))
+}
+
+pub fn score_json(engine: &Engine, json: &str) -> String {
+    envelope(parse_call::<ScoreCall>(json).and_then(|c| engine.score_call(&c).map_err(|p| vec![p])))
+}
+
+pub fn gate_json(engine: &Engine, json: &str) -> String {
+    envelope(
+        parse_call::<GateRequest>(json).and_then(|c| engine.gate_call(&c).map_err(|p| vec![p])),
+    )
+}
+
+pub fn packs_json(engine: &Engine) -> String {
+    envelope::<PacksAnswer>(Ok(engine.packs_answer()))
+}
+
+pub fn load_pack_json(engine: &mut Engine, json: &str) -> String {
+    envelope(parse_call::<LoadPackCall>(json).and_then(|c| engine.load_pack_call(&c)))
+}

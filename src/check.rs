@@ -22,7 +22,9 @@ struct Hit {
 
 pub fn when_matches(when: &When, ctx: &Context) -> bool {
     (when.party.is_empty() || when.party.contains(&ctx.party))
-        && when.identity_verified.is_none_or(|v| v == ctx.identity_verified)
+        && when
+            .identity_verified
+            .is_none_or(|v| v == ctx.identity_verified)
         && when
             .third_party_informed
             .is_none_or(|v| v == ctx.third_party_informed)
@@ -85,7 +87,12 @@ fn negated(compiled: &CompiledPack, n: &Normalized, rule: &Rule, start: usize, e
         let window = n.slice(from, start);
         let last_negator = before
             .find_iter(window)
-            .filter(|m| !neg.is_exception.get(m.pattern().as_usize()).copied().unwrap_or(true))
+            .filter(|m| {
+                !neg.is_exception
+                    .get(m.pattern().as_usize())
+                    .copied()
+                    .unwrap_or(true)
+            })
             .last();
         if let Some(m) = last_negator {
             let gap = window.get(m.end()..).unwrap_or("");
@@ -169,7 +176,11 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
 /// Per rule, keeps the leftmost-longest non-overlapping hits.
 fn leftmost_longest_per_rule(mut hits: Vec<Hit>) -> Vec<Hit> {
     hits.sort_by(|a, b| {
-        (a.rule, a.start, std::cmp::Reverse(a.end)).cmp(&(b.rule, b.start, std::cmp::Reverse(b.end)))
+        (a.rule, a.start, std::cmp::Reverse(a.end)).cmp(&(
+            b.rule,
+            b.start,
+            std::cmp::Reverse(b.end),
+        ))
     });
     let mut kept: Vec<Hit> = Vec::new();
     for hit in hits {
@@ -198,14 +209,19 @@ pub fn check(compiled: &CompiledPack, text: &str, ctx: &Context) -> Vec<Finding>
 
     let mut findings: Vec<Finding> = Vec::new();
     for hit in hits {
-        let (Some(rule), Some((start, end))) = (compiled.rule(hit.rule), n.original_span(hit.start, hit.end)) else {
+        let (Some(rule), Some((start, end))) =
+            (compiled.rule(hit.rule), n.original_span(hit.start, hit.end))
+        else {
             continue;
         };
         let (category, severity, message) = if ctx.vulnerable && rule.pressure {
             (
                 Category::VulnerablePressure,
                 Severity::Error,
-                format!("{}（客户已表明患病、怀孕、失业或家庭困难，须缓和语气，不得施压）", rule.message),
+                format!(
+                    "{}（客户已表明患病、怀孕、失业或家庭困难，须缓和语气，不得施压）",
+                    rule.message
+                ),
             )
         } else {
             (rule.category, rule.severity, rule.message.clone())
@@ -228,12 +244,18 @@ pub fn check(compiled: &CompiledPack, text: &str, ctx: &Context) -> Vec<Finding>
     // Within one category, overlapping findings say the same thing twice: keep the most severe,
     // then the longest.
     findings.sort_by(|a, b| {
-        (a.category, a.start, std::cmp::Reverse(a.severity), std::cmp::Reverse(a.end)).cmp(&(
-            b.category,
-            b.start,
-            std::cmp::Reverse(b.severity),
-            std::cmp::Reverse(b.end),
-        ))
+        (
+            a.category,
+            a.start,
+            std::cmp::Reverse(a.severity),
+            std::cmp::Reverse(a.end),
+        )
+            .cmp(&(
+                b.category,
+                b.start,
+                std::cmp::Reverse(b.severity),
+                std::cmp::Reverse(b.end),
+            ))
     });
     let mut deduped: Vec<Finding> = Vec::new();
     for f in findings {

@@ -46,7 +46,12 @@ fn automaton(words: &[String], kind: MatchKind) -> Result<Option<AhoCorasick>, P
         .match_kind(kind)
         .build(words)
         .map(Some)
-        .map_err(|e| Problem::new("pack_too_large", format!("cannot build phrase automaton: {e}")))
+        .map_err(|e| {
+            Problem::new(
+                "pack_too_large",
+                format!("cannot build phrase automaton: {e}"),
+            )
+        })
 }
 
 fn lexicon(pack: &Pack, name: &str) -> Vec<String> {
@@ -85,7 +90,10 @@ impl CompiledPack {
             }
             for p in &rule.patterns {
                 let re = Regex::new(p).map_err(|e| {
-                    Problem::new("invalid_pattern", format!("pattern `{p}` of rule `{}`: {e}", rule.id))
+                    Problem::new(
+                        "invalid_pattern",
+                        format!("pattern `{p}` of rule `{}`: {e}", rule.id),
+                    )
                 })?;
                 patterns.push((i, re));
             }
@@ -95,8 +103,9 @@ impl CompiledPack {
             None
         } else {
             Some(
-                RegexSet::new(patterns.iter().map(|(_, r)| r.as_str()))
-                    .map_err(|e| Problem::new("invalid_pattern", format!("cannot build pattern set: {e}")))?,
+                RegexSet::new(patterns.iter().map(|(_, r)| r.as_str())).map_err(|e| {
+                    Problem::new("invalid_pattern", format!("cannot build pattern set: {e}"))
+                })?,
             )
         };
 
@@ -112,9 +121,18 @@ impl CompiledPack {
         let negation = Negation {
             before: automaton(&before_words, MatchKind::LeftmostLongest)?,
             is_exception,
-            after: automaton(&lexicon(&pack, "negation_after"), MatchKind::LeftmostLongest)?,
-            warning: automaton(&lexicon(&pack, "warning_context"), MatchKind::LeftmostLongest)?,
-            condition: automaton(&lexicon(&pack, "condition_connectives"), MatchKind::LeftmostLongest)?,
+            after: automaton(
+                &lexicon(&pack, "negation_after"),
+                MatchKind::LeftmostLongest,
+            )?,
+            warning: automaton(
+                &lexicon(&pack, "warning_context"),
+                MatchKind::LeftmostLongest,
+            )?,
+            condition: automaton(
+                &lexicon(&pack, "condition_connectives"),
+                MatchKind::LeftmostLongest,
+            )?,
         };
 
         let mut cues = BTreeMap::new();
@@ -123,15 +141,16 @@ impl CompiledPack {
                 cues.insert(name.clone(), alternation(pats)?);
             }
         }
-        let groups = |check: &Option<crate::pack::CallCheck>| -> Result<Vec<(String, Regex)>, Problem> {
-            let mut out = Vec::new();
-            if let Some(c) = check {
-                for (name, pats) in &c.require {
-                    out.push((name.clone(), alternation(pats)?));
+        let groups =
+            |check: &Option<crate::pack::CallCheck>| -> Result<Vec<(String, Regex)>, Problem> {
+                let mut out = Vec::new();
+                if let Some(c) = check {
+                    for (name, pats) in &c.require {
+                        out.push((name.clone(), alternation(pats)?));
+                    }
                 }
-            }
-            Ok(out)
-        };
+                Ok(out)
+            };
         let opening = groups(&pack.call.opening)?;
         let closing = groups(&pack.call.closing)?;
         Ok(CompiledPack {

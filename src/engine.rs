@@ -38,12 +38,22 @@ impl Engine {
 
     /// Loads a pack from TOML text and makes it available by id; with `self_test`, every rule's
     /// `bad` example must be flagged and every `allows` example must pass first.
-    pub fn load_pack(&mut self, source: &str, self_test: bool) -> Result<Arc<CompiledPack>, Vec<Problem>> {
+    pub fn load_pack(
+        &mut self,
+        source: &str,
+        self_test: bool,
+    ) -> Result<Arc<CompiledPack>, Vec<Problem>> {
         let parent_id = extends_of(source);
         let parent = match &parent_id {
             Some(id) => Some(self.packs.get(id).ok_or_else(|| {
-                vec![Problem::new("unknown_parent", format!("pack extends `{id}`, which is not loaded"))
-                    .help(format!("load `{id}` first, or extend one of: {}", self.pack_ids().join(", ")))]
+                vec![Problem::new(
+                    "unknown_parent",
+                    format!("pack extends `{id}`, which is not loaded"),
+                )
+                .help(format!(
+                    "load `{id}` first, or extend one of: {}",
+                    self.pack_ids().join(", ")
+                ))]
             })?),
             None => None,
         };
@@ -56,7 +66,8 @@ impl Engine {
             }
         }
         let compiled = Arc::new(compiled);
-        self.packs.insert(compiled.pack.id.clone(), compiled.clone());
+        self.packs
+            .insert(compiled.pack.id.clone(), compiled.clone());
         Ok(compiled)
     }
 
@@ -109,11 +120,19 @@ pub fn example_context(rule: &pack::Rule) -> Context {
     let w = &rule.when;
     Context {
         dpd: w.min_dpd.or(w.max_dpd),
-        party: w.party.first().copied().unwrap_or(crate::model::Party::Debtor),
+        party: w
+            .party
+            .first()
+            .copied()
+            .unwrap_or(crate::model::Party::Debtor),
         identity_verified: w.identity_verified.unwrap_or(true),
         third_party_informed: w.third_party_informed.unwrap_or(false),
         vulnerable: w.vulnerable.unwrap_or(false),
-        channel: w.channel.first().copied().unwrap_or(crate::model::Channel::Call),
+        channel: w
+            .channel
+            .first()
+            .copied()
+            .unwrap_or(crate::model::Channel::Call),
     }
 }
 

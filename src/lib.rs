@@ -5,6 +5,7 @@
 //! wrap it: [`abi`] (a plain C-ABI for the core WebAssembly module the `callguard` host runs)
 //! and, later, a wasm-bindgen adapter for the browser.
 
+#[cfg(target_arch = "wasm32")]
 pub mod abi;
 pub mod api;
 pub mod check;

@@ -1,0 +1,438 @@
+//! `score`: a whole call → a scorecard. The call is a state machine over its turns: who is on
+//! the line, whether identity was confirmed, whether the customer disclosed hardship, and what
+//! was promised. Every agent turn is checked in the context the call had reached at that turn.
+
+use crate::check::fill_utf16;
+use crate::compiled::CompiledPack;
+use crate::model::{Category, Channel, Context, Finding, Party, Severity};
+use crate::normalize::Normalized;
+use crate::pack::CallCheck;
+use crate::transcript::{Speaker, Transcript};
+use regex::Regex;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Who was on the line and what was known when a turn was said.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TurnState {
+    pub turn: usize,
+    pub speaker: Speaker,
+    pub party: Party,
+    pub identity_verified: bool,
+    pub third_party_informed: bool,
+    pub vulnerable: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Deduction {
+    pub category: Category,
+    pub points: u32,
+    pub findings: usize,
+}
+
+/// What the call established about a promise to pay.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PromiseSummary {
+    /// Turn where the customer first spoke of paying.
+    pub turn: usize,
+    /// Whether a date and a clock time within the pack's limit were agreed.
+    pub concrete: bool,
+    /// Days from the call to the agreed date, when the date is relative (今天, 明天, 后天).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Scorecard {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpd: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    pub score: u32,
+    pub auto_fail: bool,
+    pub deductions: Vec<Deduction>,
+    pub findings: Vec<Finding>,
+    pub counterpart: Party,
+    pub identity_verified: bool,
+    pub vulnerable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promise: Option<PromiseSummary>,
+    pub timeline: Vec<TurnState>,
+}
+
+struct CallState {
+    party: Party,
+    verified: bool,
+    informed: bool,
+    vulnerable: bool,
+    /// Customer turns left in which a 是我 still answers the agent's name check.
+    name_check_open: u8,
+}
+
+impl CallState {
+    fn context(&self, dpd: Option<u32>) -> Context {
+        Context {
+            dpd,
+            party: self.party,
+            identity_verified: self.verified,
+            third_party_informed: self.informed,
+            vulnerable: self.vulnerable,
+            channel: Channel::Call,
+        }
+    }
+
+    /// Moves the state on what the counterpart said.
+    fn hear(&mut self, compiled: &CompiledPack, speaker: Speaker, text: &str) {
+        let cue = |name: &str| compiled.cue(name, text);
+        if speaker == Speaker::ThirdParty && self.party != Party::Minor {
+            self.party = Party::ThirdParty;
+            self.verified = false;
+        }
+        if cue("minor") {
+            self.party = Party::Minor;
+            self.verified = false;
+        } else if cue("wrong_party") || cue("third_party") {
+            if self.party != Party::Minor {
+                self.party = Party::ThirdParty;
+            }
+            self.verified = false;
+        } else if self.name_check_open > 0 && cue("deny") {
+            if self.party != Party::Minor {
+                self.party = Party::ThirdParty;
+            }
+            self.verified = false;
+        } else if self.name_check_open > 0 && cue("confirm") && speaker != Speaker::ThirdParty {
+            self.party = Party::Debtor;
+            self.verified = true;
+        }
+        self.name_check_open = self.name_check_open.saturating_sub(1);
+        if self.party == Party::ThirdParty && cue("informed") {
+            self.informed = true;
+        }
+        if cue("vulnerable") {
+            self.vulnerable = true;
+        }
+    }
+}
+
+fn call_finding(
+    rule: &str,
+    category: Category,
+    severity: Severity,
+    message: String,
+    suggestion: Option<String>,
+    sources: &[String],
+    turn: usize,
+    text: &str,
+    span: Option<(usize, usize)>,
+) -> Finding {
+    let (start, end) = span.unwrap_or((0, 0));
+    Finding {
+        rule: rule.to_string(),
+        category,
+        severity,
+        start,
+        end,
+        utf16_start: 0,
+        utf16_end: 0,
+        excerpt: text.get(start..end).unwrap_or("").to_string(),
+        message,
+        suggestion,
+        sources: sources.to_vec(),
+        turn: Some(turn),
+    }
+}
+
+/// Whether every requirement group matches some of the given agent turns; returns the missing
+/// group names.
+fn missing_groups(groups: &[(String, Regex)], turns: &[&str]) -> Vec<String> {
+    groups
+        .iter()
+        .filter(|(_, re)| !turns.iter().any(|t| re.is_match(t)))
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+fn requirement_finding(
+    rule: &str,
+    category: Category,
+    check: &CallCheck,
+    missing: &[String],
+    turn: usize,
+) -> Finding {
+    call_finding(
+        rule,
+        category,
+        check.severity,
+        format!("{}（缺少：{}）", check.message, missing.join("、")),
+        check.suggestion.clone(),
+        &check.sources,
+        turn,
+        "",
+        None,
+    )
+}
+
+struct DateTimeRegexes {
+    relative: Regex,
+    within_days: Regex,
+    far: Regex,
+    absolute: Regex,
+    clock: Regex,
+}
+
+fn date_time_regexes() -> Option<&'static DateTimeRegexes> {
+    static CELL: OnceLock<Option<DateTimeRegexes>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        Some(DateTimeRegexes {
+            relative: Regex::new("(大后天|后天|明天|明日|明早|明晚|明儿|今天|今日|今晚|今早|今儿|当天)").ok()?,
+            within_days: Regex::new("([0-9]+|[一二两三四五六七八九十]+)(天|日)(内|之内|以内|后)").ok()?,
+            far: Regex::new("(下个?月|月底|年底|年后|下周|下星期|下个?礼拜|过几天|过段时间|过阵子|以后|改天)").ok()?,
+            absolute: Regex::new("(([0-9]{1,2}|[一二三四五六七八九十]{1,3})月)?([0-9]{1,2}|[一二三四五六七八九十]{1,3})(号|日)|(本周|这周|周|星期|礼拜)[一二三四五六日天]").ok()?,
+            clock: Regex::new("([0-9]{1,2}|[零一二两三四五六七八九十]{1,3})\\s*(点|時|时)|[0-9]{1,2}\\s*[:：]\\s*[0-9]{2}").ok()?,
+        })
+    })
+    .as_ref()
+}
+
+fn chinese_number(text: &str) -> Option<u32> {
+    if let Ok(n) = text.parse() {
+        return Some(n);
+    }
+    let digit = |c: char| {
+        "零一二三四五六七八九"
+            .chars()
+            .position(|d| d == c)
+            .map(|p| p as u32)
+            .or((c == '两').then_some(2))
+    };
+    let chars: Vec<char> = text.chars().collect();
+    match chars.as_slice() {
+        [c] if *c == '十' => Some(10),
+        [c] => digit(*c),
+        ['十', u] => Some(10 + digit(*u)?),
+        [t, '十'] => Some(digit(*t)? * 10),
+        [t, '十', u] => Some(digit(*t)? * 10 + digit(*u)?),
+        _ => None,
+    }
+}
+
+/// What a turn says about when: `Some(Some(days))` for a relative date, `Some(None)` for a
+/// concrete date at an unknown distance (11月24日, 周五), `None` for no date.
+enum When {
+    Days(u32),
+    Dated,
+    Far,
+}
+
+fn when_of(text: &str) -> Option<When> {
+    let re = date_time_regexes()?;
+    if let Some(m) = re.relative.find(text) {
+        return Some(When::Days(match m.as_str() {
+            "大后天" => 3,
+            "后天" => 2,
+            "明天" | "明日" | "明早" | "明晚" | "明儿" => 1,
+            _ => 0,
+        }));
+    }
+    if let Some(c) = re.within_days.captures(text) {
+        if let Some(n) = c.get(1).and_then(|m| chinese_number(m.as_str())) {
+            return Some(When::Days(n));
+        }
+    }
+    if re.far.is_match(text) {
+        return Some(When::Far);
+    }
+    if re.absolute.is_match(text) {
+        return Some(When::Dated);
+    }
+    None
+}
+
+/// Scores a call with `compiled`. `dpd` overrides the transcript's own.
+pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>) -> Scorecard {
+    let dpd = dpd.or(transcript.dpd);
+    let pack = &compiled.pack;
+    let mut state = CallState {
+        party: Party::Unknown,
+        verified: false,
+        informed: false,
+        vulnerable: false,
+        name_check_open: 0,
+    };
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut timeline = Vec::with_capacity(transcript.turns.len());
+    let mut agent_turns: Vec<(usize, String)> = Vec::new();
+    let mut promise: Option<PromiseSummary> = None;
+    let mut vague: Option<(usize, Option<(usize, usize)>)> = None;
+    let mut too_far: Option<usize> = None;
+
+    for (i, turn) in transcript.turns.iter().enumerate() {
+        let normalized = Normalized::new(&turn.text);
+        let simplified = fast2s::convert(&turn.text);
+        match turn.speaker {
+            Speaker::Agent => {
+                let ctx = state.context(dpd);
+                let mut turn_findings = crate::check::check(compiled, &turn.text, &ctx);
+                for f in &mut turn_findings {
+                    f.turn = Some(i);
+                }
+                findings.extend(turn_findings);
+                if compiled.cue("name_check", &normalized.text) {
+                    state.name_check_open = 2;
+                }
+                agent_turns.push((i, normalized.text.clone()));
+            }
+            speaker => {
+                state.hear(compiled, speaker, &normalized.text);
+                let debtor_side = matches!(state.party, Party::Debtor | Party::Unknown);
+                if debtor_side
+                    && (compiled.cue("ptp_intent", &normalized.text)
+                        || compiled.cue("ptp_vague", &normalized.text))
+                {
+                    if promise.is_none() {
+                        promise = Some(PromiseSummary {
+                            turn: i,
+                            concrete: false,
+                            days: None,
+                        });
+                    }
+                    if compiled.cue("ptp_vague", &normalized.text) {
+                        let span = compiled
+                            .cues
+                            .get("ptp_vague")
+                            .and_then(|re| re.find(&normalized.text))
+                            .and_then(|m| normalized.original_span(m.start(), m.end()));
+                        vague = Some((i, span));
+                    }
+                }
+            }
+        }
+        // A concrete date and clock time said by either side after the promise came up.
+        if let Some(p) = promise.as_mut() {
+            let clock = date_time_regexes().is_some_and(|re| re.clock.is_match(&simplified));
+            match when_of(&simplified) {
+                Some(When::Days(d)) if clock => {
+                    let max = pack.call.promise.as_ref().map_or(u32::MAX, |r| r.max_days);
+                    if d <= max {
+                        p.concrete = true;
+                        p.days = Some(d);
+                    } else {
+                        too_far = Some(i);
+                    }
+                }
+                Some(When::Dated) if clock => p.concrete = true,
+                Some(When::Far) if turn.speaker != Speaker::Agent => too_far = Some(i),
+                _ => {}
+            }
+        }
+        timeline.push(TurnState {
+            turn: i,
+            speaker: turn.speaker,
+            party: state.party,
+            identity_verified: state.verified,
+            third_party_informed: state.informed,
+            vulnerable: state.vulnerable,
+        });
+    }
+
+    let first_agent = agent_turns.first().map_or(0, |(i, _)| *i);
+    let last_agent = agent_turns.last().map_or(0, |(i, _)| *i);
+    if let Some(check) = &pack.call.opening {
+        let n = check.within_turns as usize;
+        let first: Vec<&str> = agent_turns
+            .iter()
+            .take(n)
+            .map(|(_, t)| t.as_str())
+            .collect();
+        let missing = missing_groups(&compiled.opening, &first);
+        if !missing.is_empty() {
+            findings.push(requirement_finding(
+                "call.opening",
+                Category::MissingOpening,
+                check,
+                &missing,
+                first_agent,
+            ));
+        }
+    }
+    if let Some(check) = &pack.call.closing {
+        let n = check.within_turns as usize;
+        let last: Vec<&str> = agent_turns
+            .iter()
+            .rev()
+            .take(n)
+            .map(|(_, t)| t.as_str())
+            .collect();
+        let missing = missing_groups(&compiled.closing, &last);
+        if !missing.is_empty() {
+            findings.push(requirement_finding(
+                "call.closing",
+                Category::MissingClosing,
+                check,
+                &missing,
+                last_agent,
+            ));
+        }
+    }
+    if let (Some(rule), Some(p)) = (&pack.call.promise, &promise) {
+        if !p.concrete {
+            let (turn, span) = vague
+                .or(too_far.map(|t| (t, None)))
+                .unwrap_or((p.turn, None));
+            let text = transcript.turns.get(turn).map_or("", |t| t.text.as_str());
+            let mut f = call_finding(
+                "call.promise",
+                Category::VaguePromise,
+                rule.severity,
+                rule.message.clone(),
+                rule.suggestion.clone(),
+                &rule.sources,
+                turn,
+                text,
+                span,
+            );
+            if span.is_some() {
+                fill_utf16(text, std::slice::from_mut(&mut f));
+            }
+            findings.push(f);
+        }
+    }
+    findings.sort_by_key(|f| (f.turn, f.start, f.end));
+
+    let mut by_category: BTreeMap<Category, (u32, usize)> = BTreeMap::new();
+    for f in &findings {
+        let entry = by_category.entry(f.category).or_insert((0, 0));
+        entry.0 = entry.0.max(CompiledPack::weight_factor(f.severity));
+        entry.1 += 1;
+    }
+    let deductions: Vec<Deduction> = by_category
+        .into_iter()
+        .map(|(category, (factor, count))| Deduction {
+            category,
+            points: pack.scoring.weights.get(&category).copied().unwrap_or(0) * factor / 2,
+            findings: count,
+        })
+        .collect();
+    let total: u32 = deductions.iter().map(|d| d.points).sum();
+    let auto_fail = findings
+        .iter()
+        .any(|f| f.severity == Severity::Error && pack.scoring.critical.contains(&f.category));
+    Scorecard {
+        id: transcript.id.clone(),
+        dpd,
+        stage: dpd.map(|d| pack.stage_at(d)).and_then(|s| s.stage),
+        score: 100u32.saturating_sub(total),
+        auto_fail,
+        deductions,
+        findings,
+        counterpart: state.party,
+        identity_verified: state.verified,
+        vulnerable: state.vulnerable,
+        promise,
+        timeline,
+    }
+}

@@ -18,10 +18,19 @@ fn every_rule_example_of_every_embedded_pack_holds() {
         for rule in &compiled.pack.rules {
             examples += rule.bad.len() + rule.allows.len();
         }
-        failures.extend(self_test_examples(compiled).into_iter().map(|p| format!("[{id}] {}", p.message)));
+        failures.extend(
+            self_test_examples(compiled)
+                .into_iter()
+                .map(|p| format!("[{id}] {}", p.message)),
+        );
     }
     assert!(examples > 100, "only {examples} examples ran");
-    assert!(failures.is_empty(), "{} example(s) fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} example(s) fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -39,7 +48,10 @@ fn every_rule_has_traditional_examples_and_cites_sources() {
             }
             let simplified = |lines: &[String]| lines.iter().any(|l| fast2s::convert(l) == *l);
             if !simplified(&rule.bad) || !simplified(&rule.allows) {
-                missing.push(format!("{}: needs Simplified `bad` and `allows` examples", rule.id));
+                missing.push(format!(
+                    "{}: needs Simplified `bad` and `allows` examples",
+                    rule.id
+                ));
             }
             if rule.sources.is_empty() {
                 missing.push(format!("{}: cites no source", rule.id));

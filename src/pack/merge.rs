@@ -70,7 +70,11 @@ pub(super) fn build(
 ) -> Pack {
     let id = file.pack.id.get_ref().clone();
     let meta = &file.pack;
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
         v.report(
             "invalid_pack_id",
             format!("pack id `{id}` must be ASCII letters, digits, `.`, `_` or `-`"),
@@ -81,7 +85,11 @@ pub(super) fn build(
     match (&meta.extends, parent) {
         (Some(name), Some(p)) if name.get_ref() != &p.id => v.report(
             "wrong_parent",
-            format!("pack extends `{}` but was layered on `{}`", name.get_ref(), p.id),
+            format!(
+                "pack extends `{}` but was layered on `{}`",
+                name.get_ref(),
+                p.id
+            ),
             name,
             None,
         ),
@@ -197,7 +205,12 @@ pub(super) fn build(
     pack
 }
 
-fn limit_from(v: &mut Validator<'_>, f: &LimitFile, known: &BTreeSet<String>, at: &Spanned<String>) -> Limit {
+fn limit_from(
+    v: &mut Validator<'_>,
+    f: &LimitFile,
+    known: &BTreeSet<String>,
+    at: &Spanned<String>,
+) -> Limit {
     check_sources(v, &f.sources, known, at, None);
     Limit {
         limit: f.limit,
@@ -206,7 +219,13 @@ fn limit_from(v: &mut Validator<'_>, f: &LimitFile, known: &BTreeSet<String>, at
 }
 
 /// Lower limit wins; a higher child limit is reported and ignored.
-fn merge_limit(pack_id: &str, what: &str, parent: Option<Limit>, child: Option<Limit>, notices: &mut Vec<Notice>) -> Option<Limit> {
+fn merge_limit(
+    pack_id: &str,
+    what: &str,
+    parent: Option<Limit>,
+    child: Option<Limit>,
+    notices: &mut Vec<Notice>,
+) -> Option<Limit> {
     match (parent, child) {
         (Some(p), Some(c)) if c.limit > p.limit => {
             notices.push(Notice {
@@ -226,7 +245,12 @@ fn merge_limit(pack_id: &str, what: &str, parent: Option<Limit>, child: Option<L
     }
 }
 
-fn merge_calling(v: &mut Validator<'_>, pack: &mut Pack, file: &PackFile, known: &BTreeSet<String>) {
+fn merge_calling(
+    v: &mut Validator<'_>,
+    pack: &mut Pack,
+    file: &PackFile,
+    known: &BTreeSet<String>,
+) {
     let at = &file.pack.id;
     let c = &file.calling;
     let mut notices = Vec::new();
@@ -278,13 +302,33 @@ fn merge_calling(v: &mut Validator<'_>, pack: &mut Pack, file: &PackFile, known:
         }
     }
     let id = pack.id.clone();
-    let new = |v: &mut Validator<'_>, f: &Option<LimitFile>| f.as_ref().map(|f| limit_from(v, f, known, at));
+    let new = |v: &mut Validator<'_>, f: &Option<LimitFile>| {
+        f.as_ref().map(|f| limit_from(v, f, known, at))
+    };
     let child = new(v, &c.debtor_connected_per_day);
-    pack.calling.debtor_connected_per_day = merge_limit(&id, "connected calls per day to a debtor:", pack.calling.debtor_connected_per_day.take(), child, &mut notices);
+    pack.calling.debtor_connected_per_day = merge_limit(
+        &id,
+        "connected calls per day to a debtor:",
+        pack.calling.debtor_connected_per_day.take(),
+        child,
+        &mut notices,
+    );
     let child = new(v, &c.attempts_per_phone_per_day);
-    pack.calling.attempts_per_phone_per_day = merge_limit(&id, "attempts per day to one phone:", pack.calling.attempts_per_phone_per_day.take(), child, &mut notices);
+    pack.calling.attempts_per_phone_per_day = merge_limit(
+        &id,
+        "attempts per day to one phone:",
+        pack.calling.attempts_per_phone_per_day.take(),
+        child,
+        &mut notices,
+    );
     let child = new(v, &c.third_party_calls_per_day);
-    pack.calling.third_party_calls_per_day = merge_limit(&id, "calls per day to a third party:", pack.calling.third_party_calls_per_day.take(), child, &mut notices);
+    pack.calling.third_party_calls_per_day = merge_limit(
+        &id,
+        "calls per day to a third party:",
+        pack.calling.third_party_calls_per_day.take(),
+        child,
+        &mut notices,
+    );
     if let Some(f) = &c.visit_min_collectors {
         check_sources(v, &f.sources, known, at, None);
         let child = Limit {
@@ -308,7 +352,11 @@ fn merge_calling(v: &mut Validator<'_>, pack: &mut Pack, file: &PackFile, known:
     }
     if let Some(f) = &c.stop_after_refusal {
         check_sources(v, &f.sources, known, at, None);
-        let parent_on = pack.calling.stop_after_refusal.as_ref().is_some_and(|p| p.enabled);
+        let parent_on = pack
+            .calling
+            .stop_after_refusal
+            .as_ref()
+            .is_some_and(|p| p.enabled);
         if parent_on && !f.enabled {
             notices.push(Notice {
                 code: "looser_than_parent".into(),
@@ -349,7 +397,10 @@ fn merge_stages(v: &mut Validator<'_>, pack: &mut Pack, file: &PackFile, known: 
     let mut stages: Vec<Stage> = Vec::new();
     for s in &file.stages {
         if let Some(stage) = build_stage(v, s, known) {
-            if stages.iter().any(|o| o.covers(stage.from) || stage.covers(o.from)) {
+            if stages
+                .iter()
+                .any(|o| o.covers(stage.from) || stage.covers(o.from))
+            {
                 v.report(
                     "overlapping_stages",
                     format!("stage `{}` overlaps another stage of this pack", stage.id),
@@ -364,7 +415,10 @@ fn merge_stages(v: &mut Validator<'_>, pack: &mut Pack, file: &PackFile, known: 
     let mut notices = Vec::new();
     if !pack.stage_layers.is_empty() {
         for stage in &stages {
-            let last = stage.to.unwrap_or(stage.from.max(365)).min(stage.from + 400);
+            let last = stage
+                .to
+                .unwrap_or(stage.from.max(365))
+                .min(stage.from + 400);
             let parent_strictest = (stage.from..=last)
                 .map(|d| pack.stage_at(d).third_party_contact)
                 .min();
@@ -395,7 +449,11 @@ fn build_stage(v: &mut Validator<'_>, s: &StageFile, known: &BTreeSet<String>) -
         if to < s.from {
             v.report(
                 "invalid_stage",
-                format!("stage `{}` ends (day {to}) before it starts (day {})", s.id.get_ref(), s.from),
+                format!(
+                    "stage `{}` ends (day {to}) before it starts (day {})",
+                    s.id.get_ref(),
+                    s.from
+                ),
                 &s.id,
                 None,
             );
@@ -418,7 +476,10 @@ fn check_patterns(v: &mut Validator<'_>, patterns: &[String], at: &Spanned<Strin
         if let Err(e) = Regex::new(p) {
             v.report(
                 "invalid_pattern",
-                format!("pattern `{p}` is not a valid regex: {}", e.to_string().lines().last().unwrap_or("")),
+                format!(
+                    "pattern `{p}` is not a valid regex: {}",
+                    e.to_string().lines().last().unwrap_or("")
+                ),
                 at,
                 None,
             );
@@ -433,7 +494,12 @@ fn severity(v: &mut Validator<'_>, text: &str, at: &Spanned<String>) -> Severity
     })
 }
 
-fn call_check(v: &mut Validator<'_>, f: &CallCheckFile, known: &BTreeSet<String>, at: &Spanned<String>) -> CallCheck {
+fn call_check(
+    v: &mut Validator<'_>,
+    f: &CallCheckFile,
+    known: &BTreeSet<String>,
+    at: &Spanned<String>,
+) -> CallCheck {
     check_sources(v, &f.sources, known, at, None);
     for patterns in f.require.values() {
         check_patterns(v, patterns, at);

@@ -320,7 +320,11 @@ pub(crate) fn build_rule(
 ) -> Option<Rule> {
     let id = file.id.get_ref().clone();
     let rid = Some(id.as_str());
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
         v.report(
             "invalid_rule_id",
             format!("rule id `{id}` must be ASCII letters, digits, `.`, `_` or `-`"),
@@ -370,7 +374,10 @@ pub(crate) fn build_rule(
         } else if let Err(e) = Regex::new(text) {
             v.report(
                 "invalid_pattern",
-                format!("pattern `{text}` is not a valid regex: {}", first_line(&e.to_string())),
+                format!(
+                    "pattern `{text}` is not a valid regex: {}",
+                    first_line(&e.to_string())
+                ),
                 pattern,
                 rid,
             );
@@ -433,7 +440,12 @@ fn first_line(text: &str) -> String {
         .join(" ")
 }
 
-fn build_when(v: &mut Validator<'_>, w: &WhenFile, at: &Spanned<String>, rule: Option<&str>) -> When {
+fn build_when(
+    v: &mut Validator<'_>,
+    w: &WhenFile,
+    at: &Spanned<String>,
+    rule: Option<&str>,
+) -> When {
     let mut when = When {
         identity_verified: w.identity_verified,
         third_party_informed: w.third_party_informed,
@@ -478,7 +490,9 @@ pub(crate) fn check_sources<T>(
         if !known.contains(doc) {
             v.report(
                 "unknown_source",
-                format!("citation `{cite}` names source `{doc}`, which no `[[sources]]` entry declares"),
+                format!(
+                    "citation `{cite}` names source `{doc}`, which no `[[sources]]` entry declares"
+                ),
                 at,
                 rule,
             );
