@@ -1,13 +1,15 @@
 //! `check`: one collector utterance in a context → findings with exact spans.
 
-use crate::compiled::CompiledPack;
+use crate::compiled::{CompiledPack, NegatorKind};
 use crate::model::{Category, Context, Finding, Severity};
 use crate::normalize::{utf16_offsets, Normalized};
 use crate::pack::{Rule, When};
 use crate::pii;
 
-/// How far before a match (in characters) a negator still applies.
+/// How far before a match (in characters) a negator still applies; advice negators (请不要,
+/// 不建议, 无权) scope over a whole verb phrase and reach further.
 const NEGATION_BEFORE_CHARS: usize = 6;
+const WIDE_NEGATION_BEFORE_CHARS: usize = 12;
 /// How far after a match (in characters) a trailing negator may start.
 const NEGATION_AFTER_GAP_CHARS: usize = 3;
 
@@ -63,6 +65,26 @@ fn forward_chars(text: &str, at: usize, chars: usize, ceiling: usize) -> usize {
     pos.min(ceiling)
 }
 
+/// Whether the text between two hits joins them as one list (A或者B, A和B).
+fn coordinated(gap: &str) -> bool {
+    gap.chars().count() <= 8
+        && ["或者", "或", "和", "及", "以及", "还是", "也不", "、"]
+            .iter()
+            .any(|c| gap.contains(c))
+}
+
+/// Whether one of the rule's `except` phrases covers the match (an institution's name that
+/// contains 贷款 is not a disclosure).
+fn excepted(n: &Normalized, rule: &Rule, start: usize, end: usize) -> bool {
+    rule.except.iter().any(|phrase| {
+        let from = back_chars(&n.text, start, phrase.chars().count(), 0);
+        let to = forward_chars(&n.text, end, phrase.chars().count(), n.text.len());
+        n.slice(from, to)
+            .match_indices(phrase.as_str())
+            .any(|(at, m)| from + at <= start && end <= from + at + m.len())
+    })
+}
+
 /// Whether a negation or (for some rules) a warning context turns the match around.
 fn negated(compiled: &CompiledPack, n: &Normalized, rule: &Rule, start: usize, end: usize) -> bool {
     let neg = &compiled.negation;
@@ -83,22 +105,20 @@ fn negated(compiled: &CompiledPack, n: &Normalized, rule: &Rule, start: usize, e
     // A negator shortly before the match, unless a conditional connective (就, 否则 …) sits
     // between them: in 没钱就去借网贷 the negation belongs to the condition, not the advice.
     if let Some(before) = &neg.before {
-        let from = back_chars(text, start, NEGATION_BEFORE_CHARS + 4, clause_start);
+        let from = back_chars(text, start, WIDE_NEGATION_BEFORE_CHARS + 4, clause_start);
         let window = n.slice(from, start);
-        let last_negator = before
-            .find_iter(window)
-            .filter(|m| {
-                !neg.is_exception
-                    .get(m.pattern().as_usize())
-                    .copied()
-                    .unwrap_or(true)
-            })
-            .last();
-        if let Some(m) = last_negator {
+        let negators = before.find_iter(window).filter_map(|m| {
+            let kind = neg.kinds.get(m.pattern().as_usize()).copied()?;
+            (kind != NegatorKind::Exception).then_some((m, kind))
+        });
+        for (m, kind) in negators {
             let gap = window.get(m.end()..).unwrap_or("");
-            let near = gap.chars().count() <= NEGATION_BEFORE_CHARS;
+            let reach = match kind {
+                NegatorKind::Wide => WIDE_NEGATION_BEFORE_CHARS,
+                _ => NEGATION_BEFORE_CHARS,
+            };
             let conditional = neg.condition.as_ref().is_some_and(|c| c.is_match(gap));
-            if near && !conditional {
+            if gap.chars().count() <= reach && !conditional {
                 return true;
             }
         }
@@ -197,11 +217,31 @@ fn leftmost_longest_per_rule(mut hits: Vec<Hit>) -> Vec<Hit> {
 /// Checks one utterance. Spans are UTF-8 byte offsets into `text` with UTF-16 offsets beside.
 pub fn check(compiled: &CompiledPack, text: &str, ctx: &Context) -> Vec<Finding> {
     let n = Normalized::new(text);
-    let hits = collect_hits(compiled, &n)
+    let mut kept: Vec<Hit> = Vec::new();
+    let mut negated_hits: Vec<Hit> = Vec::new();
+    for h in collect_hits(compiled, &n) {
+        let Some(rule) = compiled.rule(h.rule) else {
+            continue;
+        };
+        if !when_matches(&rule.when, ctx) || excepted(&n, rule, h.start, h.end) {
+            continue;
+        }
+        if negated(compiled, &n, rule, h.start, h.end) {
+            negated_hits.push(h);
+        } else {
+            kept.push(h);
+        }
+    }
+    // A negation carries over a coordination: in 不建议您去借网贷或者信用卡套现 the 套现 is
+    // negated too.
+    let hits: Vec<Hit> = kept
         .into_iter()
         .filter(|h| {
-            compiled.rule(h.rule).is_some_and(|rule| {
-                when_matches(&rule.when, ctx) && !negated(compiled, &n, rule, h.start, h.end)
+            !negated_hits.iter().any(|g| {
+                g.rule == h.rule
+                    && g.end <= h.start
+                    && n.clause_start(g.start) == n.clause_start(h.start)
+                    && coordinated(n.slice(g.end, h.start))
             })
         })
         .collect();
@@ -214,32 +254,34 @@ pub fn check(compiled: &CompiledPack, text: &str, ctx: &Context) -> Vec<Finding>
         else {
             continue;
         };
-        let (category, severity, message) = if ctx.vulnerable && rule.pressure {
-            (
-                Category::VulnerablePressure,
-                Severity::Error,
-                format!(
-                    "{}（客户已表明患病、怀孕、失业或家庭困难，须缓和语气，不得施压）",
-                    rule.message
-                ),
-            )
-        } else {
-            (rule.category, rule.severity, rule.message.clone())
-        };
-        findings.push(Finding {
+        let finding = Finding {
             rule: rule.id.clone(),
-            category,
-            severity,
+            category: rule.category,
+            severity: rule.severity,
             start,
             end,
             utf16_start: 0,
             utf16_end: 0,
             excerpt: text.get(start..end).unwrap_or("").to_string(),
-            message,
+            message: rule.message.clone(),
             suggestion: hit.suggestion,
             sources: rule.sources.clone(),
             turn: None,
-        });
+        };
+        // Pressure wording said to a customer who disclosed illness or hardship is a second,
+        // graver violation on top of the wording itself.
+        if ctx.vulnerable && rule.pressure {
+            findings.push(Finding {
+                category: Category::VulnerablePressure,
+                severity: Severity::Error,
+                message: format!(
+                    "{}（客户已表明患病、怀孕、失业或家庭困难，须缓和语气，不得施压）",
+                    rule.message
+                ),
+                ..finding.clone()
+            });
+        }
+        findings.push(finding);
     }
     // Within one category, overlapping findings say the same thing twice: keep the most severe,
     // then the longest.

@@ -7,12 +7,22 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexSet};
 use std::collections::BTreeMap;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NegatorKind {
+    /// Negates the next few characters (不是, 没有).
+    Short,
+    /// Scopes over a whole verb phrase (请不要…, 不建议…, 无权…).
+    Wide,
+    /// Looks like a negator but is not one (是不是, 不要脸).
+    Exception,
+}
+
 /// Words that turn a match around, from the pack's lexicons.
 pub struct Negation {
-    /// Negators just before a match (无权, 不会, 不是 …) and look-alikes that are not negators
-    /// (是不是, 要不) in one leftmost-longest automaton; `is_exception[pattern]` tells which.
+    /// Negators just before a match and look-alikes that are not negators, in one
+    /// leftmost-longest automaton so the longest reading wins; `kinds[pattern]` tells which.
     pub before: Option<AhoCorasick>,
-    pub is_exception: Vec<bool>,
+    pub kinds: Vec<NegatorKind>,
     /// Negators just after a match (是不可能的, 做不到 …).
     pub after: Option<AhoCorasick>,
     /// Anti-fraud warning cues (警惕, 谨防, 诈骗 …) that clear rules marked `cleared_by_warning`.
@@ -109,18 +119,21 @@ impl CompiledPack {
             )
         };
 
-        let negators = lexicon(&pack, "negation_before");
-        let exceptions = lexicon(&pack, "negation_exceptions");
-        let mut before_words = negators.clone();
-        before_words.extend(exceptions.iter().cloned());
-        let is_exception = negators
-            .iter()
-            .map(|_| false)
-            .chain(exceptions.iter().map(|_| true))
-            .collect();
+        let mut before_words = Vec::new();
+        let mut kinds = Vec::new();
+        for (name, kind) in [
+            ("negation_before", NegatorKind::Short),
+            ("negation_before_wide", NegatorKind::Wide),
+            ("negation_exceptions", NegatorKind::Exception),
+        ] {
+            for word in lexicon(&pack, name) {
+                before_words.push(word);
+                kinds.push(kind);
+            }
+        }
         let negation = Negation {
             before: automaton(&before_words, MatchKind::LeftmostLongest)?,
-            is_exception,
+            kinds,
             after: automaton(
                 &lexicon(&pack, "negation_after"),
                 MatchKind::LeftmostLongest,

@@ -124,6 +124,8 @@ pub struct Rule {
     pub phrases: Vec<String>,
     pub patterns: Vec<String>,
     pub detectors: Vec<Detector>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<String>,
     pub negatable: bool,
     pub cleared_by_warning: bool,
     pub pressure: bool,
@@ -385,6 +387,23 @@ pub(crate) fn build_rule(
             patterns.push(text.clone());
         }
     }
+    let mut except: Vec<String> = file
+        .except
+        .iter()
+        .map(|p| crate::normalize::normalize_phrase(p))
+        .filter(|p| !p.is_empty())
+        .collect();
+    for name in &file.except_lexicons {
+        match lexicons.get(name) {
+            Some(words) => except.extend(words.iter().cloned()),
+            None => v.report(
+                "unknown_lexicon",
+                format!("lexicon `{name}` is not defined in this pack or its parents"),
+                &file.id,
+                rid,
+            ),
+        }
+    }
     let mut detectors = Vec::new();
     for name in &file.detectors {
         match name.parse::<Detector>() {
@@ -421,6 +440,7 @@ pub(crate) fn build_rule(
         phrases,
         patterns,
         detectors,
+        except,
         negatable: file.negatable,
         cleared_by_warning: file.cleared_by_warning,
         pressure: file.pressure,

@@ -172,6 +172,13 @@ pub struct RuleFile {
     /// lower case). Never `\b`: it means nothing between Chinese characters.
     #[serde(default)]
     pub patterns: Vec<Spanned<String>>,
+    /// Phrases that, where they cover a match, show it is not this rule's meaning: an
+    /// institution's name (金桥小额贷款贷后服务中心) is not a debt disclosure.
+    #[serde(default)]
+    pub except: Vec<String>,
+    /// Lexicons whose phrases are added to `except`.
+    #[serde(default)]
+    pub except_lexicons: Vec<String>,
     /// Built-in detectors for things no phrase list can describe: `cn_id_number` (check digit
     /// validated), `bank_card` (Luhn), `cn_mobile`.
     #[serde(default)]
