@@ -56,6 +56,9 @@ fn build_core_module() -> PathBuf {
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .env_remove("CARGO_MAKEFLAGS")
+        .env("CARGO_PROFILE_RELEASE_LTO", "true")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
+        .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
         .status();
     match status {
         Ok(s) if s.success() => {}

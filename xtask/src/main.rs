@@ -1,1 +1,188 @@
-fn main() {}
+//! `cargo xtask <task>`: setup, build, test, demo. Every install step is idempotent.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const CORE_TARGET_DIR: &str = "target/core-wasm";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {cmd:?}");
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn core_module() -> PathBuf {
+    root()
+        .join(CORE_TARGET_DIR)
+        .join(WASM_TARGET)
+        .join("release")
+        .join("callguard.wasm")
+}
+
+/// The release profile of the core module: small and trap-on-panic (the same as host/build.rs).
+fn core_profile(cmd: &mut Command) -> &mut Command {
+    cmd.env("CARGO_PROFILE_RELEASE_LTO", "true")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
+        .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
+}
+
+/// Installs what the build needs, skipping what is already there.
+fn setup() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
+    match installed {
+        Ok(out)
+            if String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|l| l.trim() == WASM_TARGET) =>
+        {
+            eprintln!("setup: {WASM_TARGET} target already installed");
+        }
+        Ok(_) => run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?,
+        Err(e) => bail!("rustup is needed to add the {WASM_TARGET} target: {e}"),
+    }
+    Ok(())
+}
+
+/// The core module (its own target dir), then the host with that module embedded.
+fn build() -> Result<()> {
+    setup()?;
+    run(core_profile(cargo().args([
+        "build",
+        "--release",
+        "--locked",
+        "--package",
+        "callguard",
+        "--lib",
+        "--target",
+        WASM_TARGET,
+        "--target-dir",
+        CORE_TARGET_DIR,
+    ])))?;
+    let module = core_module();
+    run(cargo()
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--package",
+            "callguard-host",
+        ])
+        .env("CALLGUARD_CORE_WASM", &module))?;
+    let bytes = std::fs::metadata(&module).map(|m| m.len()).unwrap_or(0);
+    eprintln!(
+        "built {} ({bytes} bytes) and target/release/callguard",
+        module.display()
+    );
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    build()?;
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo()
+        .args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .env("CALLGUARD_CORE_WASM", core_module()))?;
+    run(core_profile(cargo().args([
+        "clippy",
+        "--package",
+        "callguard",
+        "--lib",
+        "--target",
+        WASM_TARGET,
+        "--target-dir",
+        CORE_TARGET_DIR,
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ])))?;
+    run(cargo()
+        .args(["test", "--workspace", "--release", "--locked"])
+        .env("CALLGUARD_CORE_WASM", core_module())
+        .env("CALLGUARD_BIN", root().join("target/release/callguard")))?;
+    Ok(())
+}
+
+/// Runs the host on a few fixture calls, as a new user would.
+fn demo() -> Result<()> {
+    build()?;
+    let bin = root().join("target/release/callguard");
+    run(Command::new(&bin).args([
+        "check",
+        "--pack",
+        "cn-company",
+        "--party",
+        "third_party",
+        "--dpd",
+        "10",
+        "--pretty",
+        "他在我们这里的贷款已经逾期了",
+    ]))?;
+    run(Command::new(&bin).args([
+        "check",
+        "--pack",
+        "cn-company",
+        "--verified",
+        "--pretty",
+        "你这个老賴，不还钱就拘留你！",
+    ]))?;
+    run(Command::new(&bin).args([
+        "score",
+        "--pack",
+        "cn-company",
+        "tests/fixtures/10_third_party_roommate.json",
+        "tests/fixtures/15_vague_promise.txt",
+    ]))?;
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    match task.as_str() {
+        "setup" => setup(),
+        "build" => build(),
+        "test" => test(),
+        "demo" => demo(),
+        _ => {
+            eprintln!("usage: cargo xtask <setup|build|test|demo>");
+            eprintln!("  setup  install the wasm32 target (idempotent)");
+            eprintln!("  build  core module, then target/release/callguard with it embedded");
+            eprintln!("  test   build, fmt, clippy (native and wasm32), every test");
+            eprintln!("  demo   build and run the CLI on sample utterances and fixture calls");
+            if task.is_empty() {
+                Ok(())
+            } else {
+                bail!("unknown task `{task}`")
+            }
+        }
+    }
+}
