@@ -4,6 +4,8 @@
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
 use wasmtime::{
     Config, Engine, Instance, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc,
 };
@@ -87,8 +89,8 @@ impl PolicyModule {
         let mut config = Config::new();
         config.consume_fuel(true);
         let engine = Engine::new(&config).map_err(|e| anyhow!("cannot start wasmtime: {e}"))?;
-        let module = Module::new(&engine, bytes)
-            .map_err(|e| anyhow!("not a valid WebAssembly module: {e}"))?;
+        let sha256 = sha256_hex(bytes);
+        let module = compile_cached(&engine, bytes, &sha256)?;
         let imports: Vec<String> = module
             .imports()
             .map(|i| format!("{}::{}", i.module(), i.name()))
@@ -102,7 +104,7 @@ impl PolicyModule {
         let mut pm = PolicyModule {
             engine,
             module,
-            sha256: sha256_hex(bytes),
+            sha256,
             abi_minor: 0,
             limits,
         };
@@ -206,6 +208,50 @@ impl Session {
             .map_err(|e| trap_message("freeing answer", e))?;
         serde_json::from_slice(&out).context("the module's answer is not JSON")
     }
+}
+
+/// Where compiled modules are cached: `$CALLGUARD_CACHE_DIR`, else `$XDG_CACHE_HOME/callguard`,
+/// else `~/.cache/callguard`.
+fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("CALLGUARD_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(dir).join("callguard"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("callguard"))
+}
+
+/// Compiling the module takes seconds; loading a compiled one takes milliseconds. The cache key
+/// is the module's sha256 and this wasmtime's compatibility hash, so a different module or
+/// engine never loads a stale artifact. Any cache problem falls back to compiling.
+fn compile_cached(engine: &Engine, bytes: &[u8], sha256: &str) -> Result<Module> {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let key = format!("{sha256}-{:016x}.cwasm", hasher.finish());
+    let path = cache_dir().map(|d| d.join(key));
+    if let Some(path) = path.as_ref().filter(|p| p.is_file()) {
+        // SAFETY: the file was written by `Module::serialize` of this same engine configuration
+        // (the compatibility hash is in its name) into the user's private cache directory, and
+        // wasmtime re-checks its header before use.
+        if let Ok(module) = unsafe { Module::deserialize_file(engine, path) } {
+            return Ok(module);
+        }
+    }
+    let module =
+        Module::new(engine, bytes).map_err(|e| anyhow!("not a valid WebAssembly module: {e}"))?;
+    if let (Some(path), Ok(serialized)) = (path, module.serialize()) {
+        if let Some(dir) = path.parent() {
+            let tmp = dir.join(format!(".{}.tmp", std::process::id()));
+            let written = std::fs::create_dir_all(dir)
+                .and_then(|_| std::fs::write(&tmp, &serialized))
+                .and_then(|_| std::fs::rename(&tmp, &path));
+            if written.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+        }
+    }
+    Ok(module)
 }
 
 fn trap_message(what: &str, e: wasmtime::Error) -> anyhow::Error {
