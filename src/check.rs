@@ -310,7 +310,7 @@ pub fn check(compiled: &CompiledPack, text: &str, ctx: &Context) -> Vec<Finding>
             deduped.push(f);
         }
     }
-    deduped.sort_by(|a, b| (a.start, a.end, a.category).cmp(&(b.start, b.end, b.category)));
+    deduped.sort_by_key(|f| (f.start, f.end, f.category));
     fill_utf16(text, &mut deduped);
     deduped
 }

@@ -182,7 +182,7 @@ pub struct Problem {
     pub help: String,
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
 }
 
 impl Problem {
@@ -201,7 +201,7 @@ impl Problem {
     }
 
     pub fn at(mut self, location: Location) -> Self {
-        self.location = Some(location);
+        self.location = Some(Box::new(location));
         self
     }
 

@@ -69,8 +69,7 @@ struct DigitRun {
 fn digit_runs(n: &Normalized) -> Vec<DigitRun> {
     let mut runs = Vec::new();
     let mut current: Option<DigitRun> = None;
-    let mut iter = n.text.char_indices().peekable();
-    while let Some((at, c)) = iter.next() {
+    for (at, c) in n.text.char_indices() {
         let clause_break = n.clause_start(at) == at && at > 0;
         if clause_break {
             if let Some(run) = current.take() {
@@ -160,7 +159,7 @@ pub fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn is_cn_mobile(digits: &[u8]) -> bool {

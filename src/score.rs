@@ -94,12 +94,10 @@ impl CallState {
         if cue("minor") {
             self.party = Party::Minor;
             self.verified = false;
-        } else if cue("wrong_party") || cue("third_party") {
-            if self.party != Party::Minor {
-                self.party = Party::ThirdParty;
-            }
-            self.verified = false;
-        } else if self.name_check_open > 0 && cue("deny") {
+        } else if cue("wrong_party")
+            || cue("third_party")
+            || (self.name_check_open > 0 && cue("deny"))
+        {
             if self.party != Party::Minor {
                 self.party = Party::ThirdParty;
             }
@@ -118,31 +116,36 @@ impl CallState {
     }
 }
 
-fn call_finding(
-    rule: &str,
+/// What a whole-call rule says when it is broken.
+struct CallRule<'a> {
+    id: &'a str,
     category: Category,
     severity: Severity,
     message: String,
     suggestion: Option<String>,
-    sources: &[String],
-    turn: usize,
-    text: &str,
-    span: Option<(usize, usize)>,
-) -> Finding {
-    let (start, end) = span.unwrap_or((0, 0));
-    Finding {
-        rule: rule.to_string(),
-        category,
-        severity,
-        start,
-        end,
-        utf16_start: 0,
-        utf16_end: 0,
-        excerpt: text.get(start..end).unwrap_or("").to_string(),
-        message,
-        suggestion,
-        sources: sources.to_vec(),
-        turn: Some(turn),
+    sources: &'a [String],
+}
+
+impl CallRule<'_> {
+    /// A finding at `turn`, covering `span` of the turn's `text` when there is one.
+    fn at(self, turn: usize, text: &str, span: Option<(usize, usize)>) -> Finding {
+        let (start, end) = span.unwrap_or((0, 0));
+        let mut finding = Finding {
+            rule: self.id.to_string(),
+            category: self.category,
+            severity: self.severity,
+            start,
+            end,
+            utf16_start: 0,
+            utf16_end: 0,
+            excerpt: text.get(start..end).unwrap_or("").to_string(),
+            message: self.message,
+            suggestion: self.suggestion,
+            sources: self.sources.to_vec(),
+            turn: Some(turn),
+        };
+        fill_utf16(text, std::slice::from_mut(&mut finding));
+        finding
     }
 }
 
@@ -163,17 +166,15 @@ fn requirement_finding(
     missing: &[String],
     turn: usize,
 ) -> Finding {
-    call_finding(
-        rule,
+    CallRule {
+        id: rule,
         category,
-        check.severity,
-        format!("{}（缺少：{}）", check.message, missing.join("、")),
-        check.suggestion.clone(),
-        &check.sources,
-        turn,
-        "",
-        None,
-    )
+        severity: check.severity,
+        message: format!("{}（缺少：{}）", check.message, missing.join("、")),
+        suggestion: check.suggestion.clone(),
+        sources: &check.sources,
+    }
+    .at(turn, "", None)
 }
 
 struct DateTimeRegexes {
@@ -384,20 +385,15 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
                 .or(too_far.map(|t| (t, None)))
                 .unwrap_or((p.turn, None));
             let text = transcript.turns.get(turn).map_or("", |t| t.text.as_str());
-            let mut f = call_finding(
-                "call.promise",
-                Category::VaguePromise,
-                rule.severity,
-                rule.message.clone(),
-                rule.suggestion.clone(),
-                &rule.sources,
-                turn,
-                text,
-                span,
-            );
-            if span.is_some() {
-                fill_utf16(text, std::slice::from_mut(&mut f));
+            let f = CallRule {
+                id: "call.promise",
+                category: Category::VaguePromise,
+                severity: rule.severity,
+                message: rule.message.clone(),
+                suggestion: rule.suggestion.clone(),
+                sources: &rule.sources,
             }
+            .at(turn, text, span);
             findings.push(f);
         }
     }

@@ -66,13 +66,16 @@ impl Op {
     }
 }
 
+/// An exported entry point: `(input ptr, input len) -> (answer ptr << 32 | answer len)`.
+type JsonEntry = TypedFunc<(u32, u32), u64>;
+
 /// One live instance. Custom packs loaded into it stay for its lifetime.
 pub struct Session {
     store: Store<StoreLimits>,
     instance: Instance,
     alloc: TypedFunc<u32, u32>,
     free: TypedFunc<(u32, u32), ()>,
-    ops: Vec<(&'static str, TypedFunc<(u32, u32), u64>)>,
+    ops: Vec<(&'static str, JsonEntry)>,
     memory: wasmtime::Memory,
     fuel_per_call: u64,
 }
