@@ -2,7 +2,11 @@
 //! `tests/fixtures/expected.toml` (categories that must and must not be found, auto-fail), and
 //! its golden scorecard in `tests/golden/` (regenerate with `UPDATE_GOLDEN=1 cargo test`).
 
-#![allow(clippy::panic, clippy::indexing_slicing, reason = "test helpers fail the test by panicking; test JSON is indexed directly")]
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail the test by panicking; test JSON is indexed directly"
+)]
 
 use callguard::api::ScoreCall;
 use callguard::Engine;

@@ -2,7 +2,11 @@
 //! flagged by that rule and `allows` lines that no rule of its category may flag — in
 //! Simplified and in Traditional Chinese.
 
-#![allow(clippy::panic, clippy::indexing_slicing, reason = "test helpers fail the test by panicking; test JSON is indexed directly")]
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail the test by panicking; test JSON is indexed directly"
+)]
 
 use callguard::engine::self_test_examples;
 use callguard::Engine;

@@ -2,7 +2,11 @@
 //! banned phrase (spaces, punctuation, zero-width characters, emoji, astral CJK, Traditional
 //! forms), the finding's byte and UTF-16 spans cut exactly the flagged characters.
 
-#![allow(clippy::panic, clippy::indexing_slicing, reason = "test helpers fail the test by panicking; test JSON is indexed directly")]
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail the test by panicking; test JSON is indexed directly"
+)]
 
 use callguard::normalize::{utf16_offsets, Normalized};
 use callguard::{Context, Engine};

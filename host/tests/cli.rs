@@ -1,7 +1,11 @@
 //! The `callguard` binary against the real core module: the command-line contract, the same
 //! answers as the native engine, and clear errors for bad input.
 
-#![allow(clippy::panic, clippy::indexing_slicing, reason = "test helpers fail the test by panicking; test JSON is indexed directly")]
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail the test by panicking; test JSON is indexed directly"
+)]
 
 use serde_json::Value;
 use std::io::Write;
