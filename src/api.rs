@@ -33,6 +33,9 @@ impl From<&Pack> for PackStamp {
 pub struct ContextInput {
     #[serde(default)]
     pub dpd: Option<i64>,
+    /// A stage id of the pack (`M1-2`, `M2` …) instead of a DPD: its first day is used.
+    #[serde(default)]
+    pub stage: Option<String>,
     #[serde(default)]
     pub party: Option<String>,
     #[serde(default)]
@@ -208,7 +211,24 @@ impl Engine {
 
     pub fn check_call(&self, call: &CheckCall) -> Result<CheckAnswer, Problem> {
         let compiled = self.pack_for(&call.pack)?;
-        let ctx = call.context.validate()?;
+        let mut ctx = call.context.validate()?;
+        if let (None, Some(stage)) = (ctx.dpd, &call.context.stage) {
+            let stages = compiled
+                .pack
+                .stage_layers
+                .iter()
+                .flat_map(|l| l.stages.iter());
+            let found = stages.clone().find(|s| &s.id == stage).ok_or_else(|| {
+                let known: Vec<&str> = stages.map(|s| s.id.as_str()).collect();
+                Problem::new(
+                    "invalid_input",
+                    format!("unknown stage `{stage}` in pack `{}`", compiled.pack.id),
+                )
+                .help(format!("known stages: {}", known.join(", ")))
+                .field("context.stage")
+            })?;
+            ctx.dpd = Some(found.from);
+        }
         let findings = self.check(&compiled.pack.id, &call.text, &ctx)?;
         Ok(CheckAnswer {
             pack: (&compiled.pack).into(),

@@ -1,0 +1,86 @@
+//! The JSON-string operations the ABI exports, called natively: envelopes, context validation,
+//! stages, and pack errors with their location.
+
+#![allow(clippy::indexing_slicing, reason = "test JSON is indexed directly")]
+
+use callguard::api::{check_json, load_pack_json, score_json};
+use callguard::Engine;
+use serde_json::Value;
+
+fn engine() -> Engine {
+    Engine::with_embedded_packs().unwrap_or_default()
+}
+
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+#[test]
+fn a_stage_stands_in_for_the_dpd() {
+    let e = engine();
+    let a = parse(&check_json(
+        &e,
+        r#"{"text":"你好","context":{"stage":"M1-3","party":"third_party"}}"#,
+    ));
+    assert_eq!(a["type"], "success");
+    assert_eq!(a["stage"]["dpd"], 18);
+    assert_eq!(a["stage"]["stage"], "M1-3");
+    let a = parse(&check_json(
+        &e,
+        r#"{"text":"你好","context":{"stage":"M9"}}"#,
+    ));
+    assert_eq!(a["type"], "failure");
+    assert!(a["errors"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("unknown stage `M9`"));
+    assert!(a["errors"][0]["help"]
+        .as_str()
+        .unwrap_or("")
+        .contains("M1-1"));
+}
+
+#[test]
+fn malformed_calls_are_failures_with_a_location() {
+    let e = engine();
+    let a = parse(&check_json(&e, "{\"text\": 5"));
+    assert_eq!(a["type"], "failure");
+    assert_eq!(a["errors"][0]["code"], "invalid_json");
+    assert!(a["errors"][0]["location"]["line"].is_number());
+    let a = parse(&check_json(
+        &e,
+        r#"{"text":"hi","context":{"party":"boss"}}"#,
+    ));
+    assert!(a["errors"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("unknown party `boss`"));
+    let a = parse(&score_json(
+        &e,
+        r#"{"content":"WEBVTT\n\n00:01 --> 00:02\n无人说话\n","format":"vtt"}"#,
+    ));
+    assert_eq!(a["type"], "failure");
+    assert!(a["errors"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("no speaker"));
+}
+
+#[test]
+fn a_broken_pack_reports_line_column_and_rule() {
+    let mut e = engine();
+    let toml = "[pack]\nid = \"bad\"\nversion = \"1\"\ntitle = \"t\"\njurisdiction = \"CN\"\ndefault_utc_offset = \"+08:00\"\n\n[[sources]]\nid = \"doc\"\ntitle = \"d\"\n\n[[rules]]\nid = \"bad.rule\"\ncategory = \"rudeness\"\nseverity = \"error\"\nmessage = \"m\"\nphrases = [\"x\"]\nsources = [\"doc 1\"]\nbad = [\"x\"]\nallows = [\"y\"]\n";
+    let a = parse(&load_pack_json(
+        &mut e,
+        &serde_json::json!({ "toml": toml }).to_string(),
+    ));
+    assert_eq!(a["type"], "failure");
+    let err = &a["errors"][0];
+    assert!(err["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("unknown category `rudeness`"));
+    assert_eq!(err["location"]["line"], 14);
+    assert_eq!(err["location"]["rule"], "bad.rule");
+    assert!(err["location"]["column"].is_number());
+}
