@@ -73,15 +73,15 @@ fn coordinated(gap: &str) -> bool {
             .any(|c| gap.contains(c))
 }
 
-/// Whether one of the rule's `except` phrases covers the match (an institution's name that
-/// contains 贷款 is not a disclosure).
+/// Whether one of the rule's `except` phrases overlaps the match: an institution's name that
+/// contains 贷款 is not a disclosure, and 转给我司 is not 转给我.
 fn excepted(n: &Normalized, rule: &Rule, start: usize, end: usize) -> bool {
     rule.except.iter().any(|phrase| {
         let from = back_chars(&n.text, start, phrase.chars().count(), 0);
         let to = forward_chars(&n.text, end, phrase.chars().count(), n.text.len());
         n.slice(from, to)
             .match_indices(phrase.as_str())
-            .any(|(at, m)| from + at <= start && end <= from + at + m.len())
+            .any(|(at, m)| from + at < end && start < from + at + m.len())
     })
 }
 

@@ -172,7 +172,7 @@ pub struct RuleFile {
     /// lower case). Never `\b`: it means nothing between Chinese characters.
     #[serde(default)]
     pub patterns: Vec<Spanned<String>>,
-    /// Phrases that, where they cover a match, show it is not this rule's meaning: an
+    /// Phrases that, where they overlap a match, show it is not this rule's meaning: an
     /// institution's name (金桥小额贷款贷后服务中心) is not a debt disclosure.
     #[serde(default)]
     pub except: Vec<String>,
