@@ -139,41 +139,49 @@ pub fn example_context(rule: &pack::Rule) -> Context {
 /// Runs every rule's examples: each `bad` line must be flagged by that rule, and no `allows`
 /// line may be flagged by any rule of the same category. Problems point at the rule.
 pub fn self_test_examples(compiled: &CompiledPack) -> Vec<Problem> {
+    compiled
+        .pack
+        .rules
+        .iter()
+        .flat_map(|rule| self_test_rule(compiled, rule))
+        .collect()
+}
+
+/// Runs one rule's examples (see [`self_test_examples`]).
+pub fn self_test_rule(compiled: &CompiledPack, rule: &pack::Rule) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for rule in &compiled.pack.rules {
-        let ctx = example_context(rule);
-        let at = || Location {
-            rule: Some(rule.id.clone()),
-            ..rule.location.clone()
-        };
-        for bad in &rule.bad {
-            let findings = crate::check::check(compiled, bad, &ctx);
-            if !findings.iter().any(|f| f.rule == rule.id) {
-                problems.push(
-                    Problem::new(
-                        "example_not_flagged",
-                        format!("`bad` example `{bad}` of rule `{}` is not flagged", rule.id),
-                    )
-                    .help("widen the rule's phrases or patterns, or fix the example")
-                    .at(at()),
-                );
-            }
+    let ctx = example_context(rule);
+    let at = || Location {
+        rule: Some(rule.id.clone()),
+        ..rule.location.clone()
+    };
+    for bad in &rule.bad {
+        let findings = crate::check::check(compiled, bad, &ctx);
+        if !findings.iter().any(|f| f.rule == rule.id) {
+            problems.push(
+                Problem::new(
+                    "example_not_flagged",
+                    format!("`bad` example `{bad}` of rule `{}` is not flagged", rule.id),
+                )
+                .help("widen the rule's phrases or patterns, or fix the example")
+                .at(at()),
+            );
         }
-        for allowed in &rule.allows {
-            let findings = crate::check::check(compiled, allowed, &ctx);
-            if let Some(f) = findings.iter().find(|f| f.category == rule.category) {
-                problems.push(
-                    Problem::new(
-                        "example_flagged",
-                        format!(
-                            "`allows` example `{allowed}` of rule `{}` is flagged by rule `{}` at `{}`",
-                            rule.id, f.rule, f.excerpt
-                        ),
-                    )
-                    .help("narrow the flagging rule, add a negation cue, or fix the example")
-                    .at(at()),
-                );
-            }
+    }
+    for allowed in &rule.allows {
+        let findings = crate::check::check(compiled, allowed, &ctx);
+        if let Some(f) = findings.iter().find(|f| f.category == rule.category) {
+            problems.push(
+                Problem::new(
+                    "example_flagged",
+                    format!(
+                        "`allows` example `{allowed}` of rule `{}` is flagged by rule `{}` at `{}`",
+                        rule.id, f.rule, f.excerpt
+                    ),
+                )
+                .help("narrow the flagging rule, add a negation cue, or fix the example")
+                .at(at()),
+            );
         }
     }
     problems

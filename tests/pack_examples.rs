@@ -8,8 +8,35 @@
     reason = "test helpers fail the test by panicking; test JSON is indexed directly"
 )]
 
-use callguard::engine::self_test_examples;
+use callguard::engine::{self_test_examples, self_test_rule};
 use callguard::Engine;
+use std::sync::OnceLock;
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        Engine::with_embedded_packs()
+            .unwrap_or_else(|p| panic!("embedded packs fail to load: {p:#?}"))
+    })
+}
+
+/// One generated test per rule: its `bad` lines are flagged, its `allows` lines are not.
+fn check_rule(pack: &str, rule: &str) {
+    let compiled = engine().get(pack).unwrap_or_else(|e| panic!("{e}"));
+    let rule = compiled
+        .pack
+        .rules
+        .iter()
+        .find(|r| r.id == rule)
+        .unwrap_or_else(|| panic!("pack `{pack}` has no rule `{rule}`"));
+    let problems: Vec<String> = self_test_rule(compiled, rule)
+        .into_iter()
+        .map(|p| p.message)
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+include!(concat!(env!("OUT_DIR"), "/rule_tests.rs"));
 
 #[test]
 fn every_rule_example_of_every_embedded_pack_holds() {

@@ -127,11 +127,16 @@ struct Host {
 }
 
 impl Host {
-    fn emit(&mut self, value: &Value) -> Result<()> {
+    /// Prints one answer, stamped with the module's sha256 (failures made by the host too).
+    fn emit(&mut self, mut answer: Map<String, Value>) -> Result<()> {
+        answer
+            .entry("module_sha256")
+            .or_insert_with(|| Value::String(self.module_sha256.clone()));
+        let value = Value::Object(answer);
         let text = if self.pretty {
-            serde_json::to_string_pretty(value)?
+            serde_json::to_string_pretty(&value)?
         } else {
-            serde_json::to_string(value)?
+            serde_json::to_string(&value)?
         };
         writeln!(self.out, "{text}")?;
         Ok(())
@@ -275,7 +280,7 @@ fn run(cli: Cli) -> Result<bool> {
     match cli.command {
         Command::Packs => {
             let answer = host.call(Op::Packs, &json!({}))?;
-            host.emit(&Value::Object(answer))?;
+            host.emit(answer)?;
         }
         Command::Check(args) => match (&args.jsonl, &args.text) {
             (Some(_), Some(_)) => return Err(bad("give either TEXT or --jsonl, not both")),
@@ -287,7 +292,7 @@ fn run(cli: Cli) -> Result<bool> {
                 if let Some(line) = failure_line(&answer) {
                     return Err(bad(line));
                 }
-                host.emit(&Value::Object(answer))?;
+                host.emit(answer)?;
             }
             (Some(source), None) => {
                 let reader: Box<dyn BufRead> = if source == "-" {
@@ -318,7 +323,7 @@ fn run(cli: Cli) -> Result<bool> {
                     eprintln!("callguard: {}: {line}", path.display());
                     any_bad = true;
                 }
-                host.emit(&Value::Object(answer))?;
+                host.emit(answer)?;
             }
         }
         Command::Gate(args) => {
@@ -329,7 +334,7 @@ fn run(cli: Cli) -> Result<bool> {
             if let Some(line) = failure_line(&answer) {
                 return Err(bad(line));
             }
-            host.emit(&Value::Object(answer))?;
+            host.emit(answer)?;
         }
     }
     host.out.flush()?;
@@ -408,7 +413,7 @@ fn check_jsonl(host: &mut Host, pack: &str, reader: Box<dyn BufRead>) -> Result<
             eprintln!("callguard: {reason}");
             any_bad = true;
         }
-        host.emit(&Value::Object(answer))?;
+        host.emit(answer)?;
     }
     Ok(any_bad)
 }

@@ -242,6 +242,10 @@ fn jsonl_answers_every_line_and_flags_the_bad_one() {
     assert_eq!(answers[0]["findings"][0]["category"], "abusive_language");
     assert_eq!(answers[1]["type"], "failure");
     assert_eq!(answers[1]["line"], 2);
+    assert!(
+        answers[1]["module_sha256"].is_string(),
+        "host-made failures are stamped too"
+    );
     assert_eq!(answers[2]["id"], "c");
     assert_eq!(
         answers[2]["findings"][0]["category"],
