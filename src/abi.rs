@@ -13,7 +13,7 @@ use crate::model::Problem;
 use std::cell::RefCell;
 
 pub const ABI_MAJOR: u32 = 1;
-pub const ABI_MINOR: u32 = 0;
+pub const ABI_MINOR: u32 = 1;
 
 thread_local! {
     static ENGINE: RefCell<Option<Result<Engine, Vec<Problem>>>> = const { RefCell::new(None) };
@@ -87,6 +87,14 @@ pub extern "C" fn callguard_abi_minor() -> u32 {
     ABI_MINOR
 }
 
+/// Builds the engine with the embedded packs now rather than on the first call. A host may run
+/// this once and snapshot the instance (wizer), so that every fresh instance starts warm.
+/// Added in ABI 1.1.
+#[no_mangle]
+pub extern "C" fn callguard_init() {
+    with_engine(|_| String::new());
+}
+
 /// Allocates `len` bytes for the host to write into.
 #[no_mangle]
 pub extern "C" fn callguard_alloc(len: usize) -> *mut u8 {
@@ -137,6 +145,17 @@ pub unsafe extern "C" fn callguard_gate(ptr: *const u8, len: usize) -> u64 {
 pub unsafe extern "C" fn callguard_packs(ptr: *const u8, len: usize) -> u64 {
     // SAFETY: forwarded from the caller.
     unsafe { entry(ptr, len, |e, _| api::packs_json(e)) }
+}
+
+/// Runs every loaded pack's `bad` / `allows` examples; a failure lists each broken one.
+/// Added in ABI 1.1.
+///
+/// # Safety
+/// As for `callguard_check`; the input is ignored and may be empty.
+#[no_mangle]
+pub unsafe extern "C" fn callguard_self_test(ptr: *const u8, len: usize) -> u64 {
+    // SAFETY: forwarded from the caller.
+    unsafe { entry(ptr, len, |e, _| api::self_test_json(e)) }
 }
 
 /// Loads a custom pack (`{"toml": "…"}`) into this instance; its examples must pass.

@@ -372,3 +372,38 @@ pub fn packs_json(engine: &Engine) -> String {
 pub fn load_pack_json(engine: &mut Engine, json: &str) -> String {
     envelope(parse_call::<LoadPackCall>(json).and_then(|c| engine.load_pack_call(&c)))
 }
+
+/// Runs the examples of every loaded pack (a server checks a module this way before serving it).
+#[derive(Debug, Clone, Serialize)]
+pub struct SelfTestAnswer {
+    pub packs: usize,
+    pub rules: usize,
+    pub examples: usize,
+}
+
+pub fn self_test_json(engine: &Engine) -> String {
+    let mut problems = Vec::new();
+    let (mut packs, mut rules, mut examples) = (0, 0, 0);
+    for id in engine.pack_ids() {
+        if let Ok(compiled) = engine.get(&id) {
+            packs += 1;
+            rules += compiled.pack.rules.len();
+            examples += compiled
+                .pack
+                .rules
+                .iter()
+                .map(|r| r.bad.len() + r.allows.len())
+                .sum::<usize>();
+            problems.extend(crate::engine::self_test_examples(compiled));
+        }
+    }
+    if problems.is_empty() {
+        envelope::<SelfTestAnswer>(Ok(SelfTestAnswer {
+            packs,
+            rules,
+            examples,
+        }))
+    } else {
+        envelope::<SelfTestAnswer>(Err(problems))
+    }
+}

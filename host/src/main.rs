@@ -4,6 +4,7 @@
 //! itself failed.
 
 mod module;
+mod serve;
 
 use anyhow::{anyhow, Result};
 use clap::{Args, Parser, Subcommand};
@@ -49,6 +50,41 @@ enum Command {
     Score(ScoreArgs),
     /// May this contact happen now? Input: a JSON contact (file or -).
     Gate(GateArgs),
+    /// Serve the scoring API and the www/ pages over HTTP.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// Load every *.toml in this directory as a custom pack (reloaded with the module).
+    #[arg(long, value_name = "DIR")]
+    pack_dir: Option<PathBuf>,
+    /// The pages served at `/`.
+    #[arg(long, value_name = "DIR", default_value = "www")]
+    www: PathBuf,
+    /// Largest request body, in KiB (413 above it).
+    #[arg(long, default_value_t = 8192)]
+    max_body_kib: usize,
+    /// Most lines one /v1/score:batch request may carry.
+    #[arg(long, default_value_t = 10_000)]
+    max_batch_lines: usize,
+    /// Per-request timeout in milliseconds (503 past it).
+    #[arg(long, default_value_t = 10_000)]
+    timeout_ms: u64,
+    /// Requests computed at once; more wait up to --queue-wait-ms, then get 503.
+    #[arg(long)]
+    concurrency: Option<usize>,
+    #[arg(long, default_value_t = 2_000)]
+    queue_wait_ms: u64,
+    /// Turns on POST /v1/admin/reload, which then needs `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "CALLGUARD_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Append one JSON line per answer (numbers masked) to this file.
+    #[arg(long, value_name = "PATH")]
+    audit_log: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -250,6 +286,31 @@ fn context_json(args: &CheckArgs) -> Value {
 
 /// Runs the command; returns whether any input was bad (exit status 2).
 fn run(cli: Cli) -> Result<bool> {
+    if let Command::Serve(args) = &cli.command {
+        let concurrency = args
+            .concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()) * 2);
+        let config = serve::ServeConfig {
+            addr: args.addr,
+            module_path: cli.module.clone(),
+            pack_dir: args.pack_dir.clone(),
+            www_dir: args.www.clone(),
+            limits: Limits {
+                fuel_per_call: cli.fuel,
+                memory_bytes: cli.memory_mb.saturating_mul(1024 * 1024),
+                pool_slots: Some(u32::try_from(concurrency + 8).unwrap_or(64)),
+            },
+            max_body_bytes: args.max_body_kib.saturating_mul(1024),
+            max_batch_lines: args.max_batch_lines,
+            timeout: std::time::Duration::from_millis(args.timeout_ms),
+            concurrency,
+            queue_wait: std::time::Duration::from_millis(args.queue_wait_ms),
+            admin_token: args.admin_token.clone().filter(|t| !t.is_empty()),
+            audit_log: args.audit_log.clone(),
+        };
+        serve::serve(config)?;
+        return Ok(false);
+    }
     let bytes = match &cli.module {
         Some(path) => std::fs::read(path)
             .map_err(|e| bad(format!("cannot read module `{}`: {e}", path.display())))?,
@@ -258,8 +319,9 @@ fn run(cli: Cli) -> Result<bool> {
     let limits = Limits {
         fuel_per_call: cli.fuel,
         memory_bytes: cli.memory_mb.saturating_mul(1024 * 1024),
+        pool_slots: None,
     };
-    let module = PolicyModule::new(&bytes, limits).map_err(|e| match &cli.module {
+    let module = PolicyModule::new(&bytes, limits, &[]).map_err(|e| match &cli.module {
         Some(p) => bad(format!("module `{}`: {e}", p.display())),
         None => e,
     })?;
@@ -326,6 +388,7 @@ fn run(cli: Cli) -> Result<bool> {
                 host.emit(answer)?;
             }
         }
+        Command::Serve(_) => {}
         Command::Gate(args) => {
             let text = read_source(&args.json)?;
             let contact: Value = serde_json::from_str(&text)

@@ -1,5 +1,7 @@
-//! The core policy module under wasmtime: compiled once, checked (ABI version, no imports),
-//! each export wrapped in one typed function, CPU bounded by fuel and memory by a store limit.
+//! The core policy module under wasmtime: verified (ABI version, no imports), pre-initialized
+//! once with wizer so every fresh instance starts with its packs compiled, compiled once (and
+//! cached on disk), instantiated through `InstancePre`. Every call has a fuel budget and every
+//! instance a memory cap; each export is wrapped in one typed function.
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde_json::Value;
@@ -7,7 +9,8 @@ use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use wasmtime::{
-    Config, Engine, Instance, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc,
+    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
+    PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder, TypedFunc,
 };
 
 /// The ABI major version this host speaks (ABI.md).
@@ -17,13 +20,16 @@ pub const ABI_MAJOR: u32 = 1;
 pub static EMBEDDED_MODULE: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/callguard_core.wasm"));
 
-/// Limits for one instance.
+/// Limits for instances and calls.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Fuel per call (about one unit per WebAssembly instruction).
     pub fuel_per_call: u64,
     /// Linear-memory cap per instance, in bytes.
     pub memory_bytes: usize,
+    /// With `Some(n)`, a pooling allocator with `n` instance slots (the server); otherwise
+    /// instances are allocated on demand (the CLI).
+    pub pool_slots: Option<u32>,
 }
 
 impl Default for Limits {
@@ -31,30 +37,36 @@ impl Default for Limits {
         Limits {
             fuel_per_call: 20_000_000_000,
             memory_bytes: 512 * 1024 * 1024,
+            pool_slots: None,
         }
     }
 }
 
-/// A compiled, verified core module.
+/// A compiled, verified core module, ready to instantiate.
 pub struct PolicyModule {
     engine: Engine,
-    module: Module,
+    pre: InstancePre<StoreLimits>,
+    /// sha256 of the module bytes as given (before pre-initialization).
     pub sha256: String,
+    pub abi_major: u32,
     pub abi_minor: u32,
     limits: Limits,
 }
 
 /// The operations the module exports, each taking JSON and answering JSON.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     Check,
     Score,
     Gate,
     Packs,
     LoadPack,
+    SelfTest,
 }
 
 impl Op {
+    const REQUIRED: [Op; 5] = [Op::Check, Op::Score, Op::Gate, Op::Packs, Op::LoadPack];
+
     fn export(self) -> &'static str {
         match self {
             Op::Check => "callguard_check",
@@ -62,6 +74,7 @@ impl Op {
             Op::Gate => "callguard_gate",
             Op::Packs => "callguard_packs",
             Op::LoadPack => "callguard_load_pack",
+            Op::SelfTest => "callguard_self_test",
         }
     }
 }
@@ -69,15 +82,36 @@ impl Op {
 /// An exported entry point: `(input ptr, input len) -> (answer ptr << 32 | answer len)`.
 type JsonEntry = TypedFunc<(u32, u32), u64>;
 
-/// One live instance. Custom packs loaded into it stay for its lifetime.
+/// Why a call failed without an answer.
+#[derive(Debug)]
+pub enum CallError {
+    /// The call ran past its fuel budget.
+    OutOfFuel(String),
+    /// The module trapped (a bug in the module, or a memory cap hit).
+    Trap(String),
+    /// The host could not talk to the module (bad answer, bad pointers).
+    Host(String),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::OutOfFuel(m) | CallError::Trap(m) | CallError::Host(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// One live instance with its own memory. Custom packs loaded into it stay for its lifetime.
 pub struct Session {
     store: Store<StoreLimits>,
-    instance: Instance,
     alloc: TypedFunc<u32, u32>,
     free: TypedFunc<(u32, u32), ()>,
-    ops: Vec<(&'static str, JsonEntry)>,
+    ops: Vec<(Op, JsonEntry)>,
     memory: wasmtime::Memory,
     fuel_per_call: u64,
+    versions: Vec<(&'static str, TypedFunc<(), u32>)>,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -87,27 +121,268 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Where compiled modules are cached: `$CALLGUARD_CACHE_DIR`, else `$XDG_CACHE_HOME/callguard`,
+/// else `~/.cache/callguard`.
+fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("CALLGUARD_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(dir).join("callguard"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("callguard"))
+}
+
+/// Writes `bytes` to the cache atomically; a cache that cannot be written is skipped.
+fn cache_write(path: &std::path::Path, bytes: &[u8]) {
+    if let Some(dir) = path.parent() {
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            std::process::id(),
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+        ));
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|_| std::fs::write(&tmp, bytes))
+            .and_then(|_| std::fs::rename(&tmp, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+/// Names a snapshot by the module and the custom packs in it.
+fn snapshot_key(sha256: &str, packs: &[String]) -> String {
+    let packs_hash = sha256_hex(packs.join("\u{0}").as_bytes());
+    format!("{sha256}-{}", packs_hash.get(..16).unwrap_or(&packs_hash))
+}
+
+/// The state of an instance as wizer reads it for a snapshot, from a plain (sync) store.
+struct SnapshotSource<'a> {
+    store: &'a mut Store<()>,
+    instance: wasmtime::Instance,
+}
+
+impl wasmtime_wizer::InstanceState for SnapshotSource<'_> {
+    async fn global_get(
+        &mut self,
+        name: &str,
+        _type_hint: wasmparser::ValType,
+    ) -> wasmtime_wizer::SnapshotVal {
+        use wasmtime_wizer::SnapshotVal;
+        match self
+            .instance
+            .get_global(&mut *self.store, name)
+            .map(|g| g.get(&mut *self.store))
+        {
+            Some(wasmtime::Val::I64(x)) => SnapshotVal::I64(x),
+            Some(wasmtime::Val::F32(x)) => SnapshotVal::F32(x),
+            Some(wasmtime::Val::F64(x)) => SnapshotVal::F64(x),
+            Some(wasmtime::Val::V128(x)) => SnapshotVal::V128(x.as_u128()),
+            Some(wasmtime::Val::I32(x)) => SnapshotVal::I32(x),
+            // Instrumentation exports every global it asks for; anything else reads as zero.
+            _ => SnapshotVal::I32(0),
+        }
+    }
+
+    async fn memory_contents(&mut self, name: &str, contents: impl FnOnce(&[u8]) + Send) {
+        match self.instance.get_memory(&mut *self.store, name) {
+            Some(memory) => contents(memory.data(&*self.store)),
+            None => contents(&[]),
+        }
+    }
+}
+
+/// Calls a JSON entry point of a plain instance (used while pre-initializing).
+fn call_json(
+    store: &mut Store<()>,
+    instance: &wasmtime::Instance,
+    export: &str,
+    input: &str,
+) -> Result<Value> {
+    let wasm = |e: wasmtime::Error| anyhow!("{e}");
+    let alloc = instance
+        .get_typed_func::<u32, u32>(&mut *store, "callguard_alloc")
+        .map_err(wasm)?;
+    let func = instance
+        .get_typed_func::<(u32, u32), u64>(&mut *store, export)
+        .map_err(wasm)?;
+    let memory = instance
+        .get_memory(&mut *store, "memory")
+        .ok_or_else(|| anyhow!("the policy module exports no `memory`"))?;
+    let len = u32::try_from(input.len())?;
+    let ptr = alloc.call(&mut *store, len).map_err(wasm)?;
+    memory.write(&mut *store, ptr as usize, input.as_bytes())?;
+    let packed = func.call(&mut *store, (ptr, len)).map_err(wasm)?;
+    let (out_ptr, out_len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
+    let mut out = vec![0u8; out_len];
+    memory.read(&*store, out_ptr, &mut out)?;
+    Ok(serde_json::from_slice(&out)?)
+}
+
+/// Runs `callguard_init` once, loads the custom `packs` (their examples must pass), and
+/// snapshots the instance into a new module (wizer), so every later instance starts with every
+/// pack compiled. The snapshot is cached by the sha256 of the module and the packs.
+fn pre_initialize(bytes: &[u8], sha256: &str, packs: &[String]) -> Result<Vec<u8>> {
+    let path = cache_dir().map(|d| {
+        d.join(format!(
+            "{}-{}.init.wasm",
+            snapshot_key(sha256, packs),
+            env!("CARGO_PKG_VERSION")
+        ))
+    });
+    if let Some(cached) = path.as_ref().and_then(|p| std::fs::read(p).ok()) {
+        return Ok(cached);
+    }
+    let mut wizer = wasmtime_wizer::Wizer::new();
+    wizer.init_func("callguard_init").keep_init_func(true);
+    let (cx, instrumented) = wizer
+        .instrument(bytes)
+        .map_err(|e| anyhow!("cannot prepare the policy module for pre-initialization: {e}"))?;
+    let engine = Engine::default();
+    let module = Module::new(&engine, &instrumented)
+        .map_err(|e| anyhow!("not a valid WebAssembly module: {e}"))?;
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .map_err(|e| anyhow!("cannot instantiate the policy module: {e}"))?;
+    instance
+        .get_typed_func::<(), ()>(&mut store, "callguard_init")
+        .and_then(|init| init.call(&mut store, ()))
+        .map_err(|e| anyhow!("`callguard_init` failed: {e}"))?;
+    for toml in packs {
+        let answer = call_json(
+            &mut store,
+            &instance,
+            "callguard_load_pack",
+            &serde_json::json!({ "toml": toml }).to_string(),
+        )?;
+        if answer.get("type").and_then(Value::as_str) != Some("success") {
+            let first = answer
+                .pointer("/errors/0/message")
+                .and_then(Value::as_str)
+                .unwrap_or("failure");
+            bail!("custom pack rejected: {first}");
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context("cannot start a runtime for pre-initialization")?;
+    let snapshot = runtime
+        .block_on(wizer.snapshot(
+            &cx,
+            &mut SnapshotSource {
+                store: &mut store,
+                instance,
+            },
+        ))
+        .map_err(|e| anyhow!("cannot snapshot the policy module: {e}"))?;
+    if let Some(path) = &path {
+        cache_write(path, &snapshot);
+    }
+    Ok(snapshot)
+}
+
+/// Compiling the module takes seconds; loading a compiled one takes milliseconds. The cache key
+/// is the module's sha256 and this wasmtime's compatibility hash, so a different module or
+/// engine never loads a stale artifact. Any cache problem falls back to compiling.
+fn compile_cached(engine: &Engine, bytes: &[u8], key: &str) -> Result<Module> {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let path = cache_dir().map(|d| d.join(format!("{key}-{:016x}.cwasm", hasher.finish())));
+    if let Some(path) = path.as_ref().filter(|p| p.is_file()) {
+        // SAFETY: the file was written by `Module::serialize` of this same engine configuration
+        // (the compatibility hash is in its name) into the user's private cache directory, and
+        // wasmtime re-checks its header before use.
+        if let Ok(module) = unsafe { Module::deserialize_file(engine, path) } {
+            return Ok(module);
+        }
+    }
+    let module =
+        Module::new(engine, bytes).map_err(|e| anyhow!("not a valid WebAssembly module: {e}"))?;
+    if let (Some(path), Ok(serialized)) = (path, module.serialize()) {
+        cache_write(&path, &serialized);
+    }
+    Ok(module)
+}
+
+/// The imports and exports of a module, read without compiling it.
+pub fn inspect(bytes: &[u8]) -> Result<(Vec<String>, Vec<String>)> {
+    let mut imports = Vec::new();
+    let mut exports = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.map_err(|e| anyhow!("not a valid WebAssembly module: {e}"))? {
+            wasmparser::Payload::ImportSection(section) => {
+                for import in section.into_imports() {
+                    let import =
+                        import.map_err(|e| anyhow!("not a valid WebAssembly module: {e}"))?;
+                    imports.push(format!("{}::{}", import.module, import.name));
+                }
+            }
+            wasmparser::Payload::ExportSection(section) => {
+                for export in section {
+                    let export =
+                        export.map_err(|e| anyhow!("not a valid WebAssembly module: {e}"))?;
+                    exports.push(export.name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((imports, exports))
+}
+
+fn engine_for(limits: &Limits) -> Result<Engine> {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    if let Some(slots) = limits.pool_slots {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_core_instances(slots)
+            .total_memories(slots)
+            .total_tables(slots)
+            .max_memory_size(limits.memory_bytes);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        config.memory_reservation(limits.memory_bytes as u64);
+    }
+    Engine::new(&config).map_err(|e| anyhow!("cannot start wasmtime: {e}"))
+}
+
 impl PolicyModule {
-    pub fn new(bytes: &[u8], limits: Limits) -> Result<Self> {
-        let mut config = Config::new();
-        config.consume_fuel(true);
-        let engine = Engine::new(&config).map_err(|e| anyhow!("cannot start wasmtime: {e}"))?;
+    /// Verifies, pre-initializes (with the custom `packs` loaded), compiles and links `bytes`.
+    pub fn new(bytes: &[u8], limits: Limits, packs: &[String]) -> Result<Self> {
         let sha256 = sha256_hex(bytes);
-        let module = compile_cached(&engine, bytes, &sha256)?;
-        let imports: Vec<String> = module
-            .imports()
-            .map(|i| format!("{}::{}", i.module(), i.name()))
-            .collect();
+        let engine = engine_for(&limits)?;
+        // Check the module as given before running anything of it.
+        let (imports, exports) = inspect(bytes)?;
         if !imports.is_empty() {
             bail!(
                 "the policy module must import nothing, but it imports: {}",
                 imports.join(", ")
             );
         }
+        let has_init = exports.iter().any(|e| e == "callguard_init");
+        if !has_init && !packs.is_empty() {
+            bail!(
+                "this policy module (before ABI 1.1) cannot be pre-initialized with custom packs"
+            );
+        }
+        let (runnable, key) = if has_init {
+            (
+                pre_initialize(bytes, &sha256, packs)?,
+                format!("{}-init", snapshot_key(&sha256, packs)),
+            )
+        } else {
+            (bytes.to_vec(), sha256.clone())
+        };
+        let module = compile_cached(&engine, &runnable, &key)?;
+        let linker: Linker<StoreLimits> = Linker::new(&engine);
+        let pre = linker
+            .instantiate_pre(&module)
+            .map_err(|e| anyhow!("cannot link the policy module: {e}"))?;
         let mut pm = PolicyModule {
             engine,
-            module,
+            pre,
             sha256,
+            abi_major: 0,
             abi_minor: 0,
             limits,
         };
@@ -116,6 +391,7 @@ impl PolicyModule {
         if major != ABI_MAJOR {
             bail!("the policy module speaks ABI major version {major}, but this host speaks {ABI_MAJOR}; use a matching callguard binary");
         }
+        pm.abi_major = major;
         pm.abi_minor = session.abi_version("callguard_abi_minor")?;
         Ok(pm)
     }
@@ -131,9 +407,9 @@ impl PolicyModule {
         store
             .set_fuel(self.limits.fuel_per_call)
             .map_err(|e| anyhow!("{e}"))?;
-        let linker: Linker<StoreLimits> = Linker::new(&self.engine);
-        let instance: Instance = linker
-            .instantiate(&mut store, &self.module)
+        let instance = self
+            .pre
+            .instantiate(&mut store)
             .map_err(|e| anyhow!("cannot instantiate the policy module: {e}"))?;
         let memory = instance
             .get_memory(&mut store, "memory")
@@ -145,20 +421,34 @@ impl PolicyModule {
             .get_typed_func::<(u32, u32), ()>(&mut store, "callguard_free")
             .map_err(|e| anyhow!("missing export `callguard_free`: {e}"))?;
         let mut ops = Vec::new();
-        for op in [Op::Check, Op::Score, Op::Gate, Op::Packs, Op::LoadPack] {
+        for op in Op::REQUIRED {
             let f = instance
                 .get_typed_func::<(u32, u32), u64>(&mut store, op.export())
                 .map_err(|e| anyhow!("missing export `{}`: {e}", op.export()))?;
-            ops.push((op.export(), f));
+            ops.push((op, f));
         }
+        // ABI 1.1 and later.
+        if let Ok(f) = instance.get_typed_func::<(u32, u32), u64>(&mut store, Op::SelfTest.export())
+        {
+            ops.push((Op::SelfTest, f));
+        }
+        let versions = ["callguard_abi_major", "callguard_abi_minor"]
+            .iter()
+            .map(|name| {
+                instance
+                    .get_typed_func::<(), u32>(&mut store, name)
+                    .map(|f| (*name, f))
+                    .map_err(|e| anyhow!("missing export `{name}`: {e}"))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Session {
             store,
-            instance,
             alloc,
             free,
             ops,
             memory,
             fuel_per_call: self.limits.fuel_per_call,
+            versions,
         })
     }
 }
@@ -166,102 +456,62 @@ impl PolicyModule {
 impl Session {
     fn abi_version(&mut self, name: &str) -> Result<u32> {
         let f = self
-            .instance
-            .get_typed_func::<(), u32>(&mut self.store, name)
-            .map_err(|e| anyhow!("missing export `{name}`: {e}"))?;
+            .versions
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| f.clone())
+            .ok_or_else(|| anyhow!("missing export `{name}`"))?;
         f.call(&mut self.store, ())
             .map_err(|e| anyhow!("`{name}` trapped: {e}"))
     }
 
     /// Calls `op` with `input` and parses its JSON answer. A trap or exhausted fuel is an error;
     /// a failure answer is a normal `Value` with `"type":"failure"`.
-    pub fn call(&mut self, op: Op, input: &str) -> Result<Value> {
+    pub fn call(&mut self, op: Op, input: &str) -> std::result::Result<Value, CallError> {
         let func = self
             .ops
             .iter()
-            .find(|(name, _)| *name == op.export())
+            .find(|(o, _)| *o == op)
             .map(|(_, f)| f.clone())
-            .ok_or_else(|| anyhow!("missing export `{}`", op.export()))?;
+            .ok_or_else(|| CallError::Host(format!("missing export `{}`", op.export())))?;
         self.store
             .set_fuel(self.fuel_per_call)
-            .map_err(|e| anyhow!("{e}"))?;
+            .map_err(|e| CallError::Host(e.to_string()))?;
         let len = u32::try_from(input.len())
-            .map_err(|_| anyhow!("input of {} bytes is too large", input.len()))?;
+            .map_err(|_| CallError::Host(format!("input of {} bytes is too large", input.len())))?;
         let ptr = self
             .alloc
             .call(&mut self.store, len)
-            .map_err(|e| trap_message("allocating input", e))?;
+            .map_err(|e| trap("allocating input", e))?;
         self.memory
             .write(&mut self.store, ptr as usize, input.as_bytes())
-            .map_err(|e| anyhow!("cannot write input into module memory: {e}"))?;
+            .map_err(|e| CallError::Host(format!("cannot write input into module memory: {e}")))?;
         let packed = func
             .call(&mut self.store, (ptr, len))
-            .map_err(|e| trap_message(op.export(), e));
+            .map_err(|e| trap(op.export(), e));
+        // After a trap the instance is unusable; the caller drops the session.
+        let packed = packed?;
         self.free
             .call(&mut self.store, (ptr, len))
-            .map_err(|e| trap_message("freeing input", e))?;
-        let packed = packed?;
+            .map_err(|e| trap("freeing input", e))?;
         let (out_ptr, out_len) = ((packed >> 32) as u32, (packed & 0xffff_ffff) as u32);
         let mut out = vec![0u8; out_len as usize];
         self.memory
             .read(&self.store, out_ptr as usize, &mut out)
-            .map_err(|e| anyhow!("the module answered out of bounds: {e}"))?;
+            .map_err(|e| CallError::Host(format!("the module answered out of bounds: {e}")))?;
         self.free
             .call(&mut self.store, (out_ptr, out_len))
-            .map_err(|e| trap_message("freeing answer", e))?;
-        serde_json::from_slice(&out).context("the module's answer is not JSON")
+            .map_err(|e| trap("freeing answer", e))?;
+        serde_json::from_slice(&out)
+            .map_err(|e| CallError::Host(format!("the module's answer is not JSON: {e}")))
     }
 }
 
-/// Where compiled modules are cached: `$CALLGUARD_CACHE_DIR`, else `$XDG_CACHE_HOME/callguard`,
-/// else `~/.cache/callguard`.
-fn cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("CALLGUARD_CACHE_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
-        return Some(PathBuf::from(dir).join("callguard"));
-    }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("callguard"))
-}
-
-/// Compiling the module takes seconds; loading a compiled one takes milliseconds. The cache key
-/// is the module's sha256 and this wasmtime's compatibility hash, so a different module or
-/// engine never loads a stale artifact. Any cache problem falls back to compiling.
-fn compile_cached(engine: &Engine, bytes: &[u8], sha256: &str) -> Result<Module> {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut hasher);
-    let key = format!("{sha256}-{:016x}.cwasm", hasher.finish());
-    let path = cache_dir().map(|d| d.join(key));
-    if let Some(path) = path.as_ref().filter(|p| p.is_file()) {
-        // SAFETY: the file was written by `Module::serialize` of this same engine configuration
-        // (the compatibility hash is in its name) into the user's private cache directory, and
-        // wasmtime re-checks its header before use.
-        if let Ok(module) = unsafe { Module::deserialize_file(engine, path) } {
-            return Ok(module);
-        }
-    }
-    let module =
-        Module::new(engine, bytes).map_err(|e| anyhow!("not a valid WebAssembly module: {e}"))?;
-    if let (Some(path), Ok(serialized)) = (path, module.serialize()) {
-        if let Some(dir) = path.parent() {
-            let tmp = dir.join(format!(".{}.tmp", std::process::id()));
-            let written = std::fs::create_dir_all(dir)
-                .and_then(|_| std::fs::write(&tmp, &serialized))
-                .and_then(|_| std::fs::rename(&tmp, &path));
-            if written.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-        }
-    }
-    Ok(module)
-}
-
-fn trap_message(what: &str, e: wasmtime::Error) -> anyhow::Error {
+fn trap(what: &str, e: wasmtime::Error) -> CallError {
     let text = format!("{e:?}");
     if text.contains("fuel") {
-        anyhow!("the policy module ran out of its CPU budget in `{what}`; raise --fuel or send smaller input")
+        CallError::OutOfFuel(format!("the policy module ran out of its CPU budget in `{what}`; raise --fuel or send smaller input"))
     } else {
-        anyhow!("the policy module trapped in `{what}`: {e}")
+        CallError::Trap(format!("the policy module trapped in `{what}`: {e}"))
     }
 }
