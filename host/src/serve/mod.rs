@@ -235,6 +235,7 @@ impl AppState {
             .and_then(|r| r.map_err(|e| format!("{e:#}")));
         match built {
             Ok(runtime) => {
+                let sha = runtime.module.sha256.clone();
                 let summary = json!({"type": "success", "module_sha256": runtime.module.sha256, "loaded_at": runtime.loaded_at});
                 let new = Arc::new(runtime);
                 match self.runtime.write() {
@@ -247,10 +248,7 @@ impl AppState {
                         outcome: "ok".into(),
                     })
                     .inc();
-                eprintln!(
-                    "callguard serve: reloaded module {}",
-                    summary["module_sha256"]
-                );
+                eprintln!("callguard serve: reloaded module {sha}");
                 Ok(summary)
             }
             Err(e) => {

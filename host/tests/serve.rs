@@ -1,0 +1,485 @@
+//! `callguard serve` on an ephemeral loopback port: every endpoint and error path, modules that
+//! trap or run past their CPU budget, reloads (broken module, during load), SIGTERM with
+//! requests in flight, and the masked audit log. Every loop here is bounded in count.
+
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail the test by panicking; test JSON is indexed directly"
+)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `callguard [global] serve --addr 127.0.0.1:0 [serve]` and reads where it listens.
+fn start(global: &[&str], serve: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callguard"))
+        .args(global)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(serve)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start callguard serve: {e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("server did not say where it listens: {line:?}"))
+        .to_string();
+    Server { child, addr }
+}
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+fn dechunk(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = raw;
+    while let Some(pos) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&rest[..pos]).unwrap_or("0").trim(), 16)
+                .unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = pos + 2;
+        out.extend_from_slice(&rest[start..start + size]);
+        rest = &rest[start + size + 2..];
+    }
+    out
+}
+
+/// A minimal HTTP/1.1 client: one request per connection.
+fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap_or(());
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream
+        .write_all(head.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    stream.write_all(body).unwrap_or_else(|e| panic!("{e}"));
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end"));
+    let headers = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = headers
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).to_string(),
+    }
+}
+
+fn post_json(addr: &str, path: &str, body: &str) -> Reply {
+    request(
+        addr,
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
+}
+
+fn get(addr: &str, path: &str) -> Reply {
+    request(addr, "GET", path, &[], b"")
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(root().join("tests/fixtures").join(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("callguard-serve-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+fn core_module() -> PathBuf {
+    root().join("target/core-wasm/wasm32-unknown-unknown/release/callguard.wasm")
+}
+
+#[test]
+fn every_endpoint_answers() {
+    let dir = temp_dir("endpoints");
+    let audit = dir.join("audit.jsonl");
+    let s = start(&[], &["--audit-log", audit.to_str().unwrap_or_default()]);
+    let a = &s.addr;
+
+    let r = post_json(
+        a,
+        "/v1/check",
+        r#"{"text":"他在我们这里的贷款已经逾期了","context":{"party":"third_party","dpd":10}}"#,
+    );
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["findings"][0]["category"], "third_party_disclosure");
+    assert_eq!(v["pack"]["id"], "cn-company");
+    assert_eq!(v["module_sha256"].as_str().map(str::len), Some(64));
+
+    let r = post_json(a, "/v1/score", &fixture("10_third_party_roommate.json"));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["auto_fail"], true);
+
+    let r = request(
+        a,
+        "POST",
+        "/v1/score?format=text&dpd=7",
+        &[("Content-Type", "text/plain")],
+        fixture("15_vague_promise.txt").as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["score"], 88);
+
+    let r = request(
+        a,
+        "POST",
+        "/v1/score?format=vtt&dpd=45",
+        &[("Content-Type", "text/vtt")],
+        fixture("03_threats.vtt").as_bytes(),
+    );
+    assert_eq!(r.json()["auto_fail"], true);
+
+    let batch = format!(
+        "{}\n{{not json\n{}\n",
+        fixture("01_compliant_m1.json").replace('\n', ""),
+        fixture("13_minor.json").replace('\n', "")
+    );
+    let r = request(
+        a,
+        "POST",
+        "/v1/score:batch",
+        &[("Content-Type", "application/x-ndjson")],
+        batch.as_bytes(),
+    );
+    assert_eq!(r.status, 200);
+    let lines: Vec<Value> = r
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", r.body);
+    assert_eq!(lines[0]["score"], 100);
+    assert_eq!(lines[1]["type"], "failure");
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[2]["id"], "13_minor");
+
+    let r = post_json(
+        a,
+        "/v1/gate",
+        r#"{"at":"2026-11-22T21:30:00+08:00","debtor_utc_offsets":["+08:00"],"party":"debtor","dpd":10,"history":[]}"#,
+    );
+    assert_eq!(r.json()["next_allowed_at"], "2026-11-23T08:00:00+08:00");
+
+    let packs = get(a, "/v1/packs").json();
+    assert!(packs["packs"].as_array().is_some_and(|p| p.len() >= 2));
+    let module = get(a, "/v1/module").json();
+    assert_eq!(module["abi"]["major"], 1);
+    assert_eq!(module["sha256"], v["module_sha256"]);
+    assert_eq!(get(a, "/healthz").json()["status"], "ok");
+    let page = get(a, "/");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("callguard"));
+    let metrics = get(a, "/metrics").body;
+    assert!(
+        metrics.contains("callguard_http_requests_total{route=\"/v1/check\",status=\"200\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("callguard_findings_total{category=\"third_party_disclosure\"}"));
+
+    // Errors.
+    assert_eq!(post_json(a, "/v1/check", "{\"text\": ").status, 400);
+    let r = request(
+        a,
+        "POST",
+        "/v1/check",
+        &[("Content-Type", "text/plain")],
+        b"hi",
+    );
+    assert_eq!(r.status, 415);
+    let r = post_json(a, "/v1/check", r#"{"pack":"nope","text":"你好"}"#);
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("unknown pack `nope`"));
+    let r = post_json(a, "/v1/check", r#"{"text":"你好","context":{"dpd":-1}}"#);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("`dpd` must be 0 or more"));
+    let r = request(
+        a,
+        "POST",
+        "/v1/check",
+        &[("Content-Type", "application/json")],
+        b"\xff\xfe",
+    );
+    assert_eq!(r.status, 400);
+    let r = post_json(
+        a,
+        "/v1/gate",
+        r#"{"at":"2026-11-22T21:30:00","party":"debtor"}"#,
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("RFC 3339"));
+    assert_eq!(
+        request(a, "POST", "/v1/admin/reload", &[], b"").status,
+        404,
+        "admin is off without a token"
+    );
+
+    // The audit log has every answer, with numbers masked.
+    let r = post_json(a, "/v1/score", &fixture("12_pii_exposure.json"));
+    assert_eq!(r.json()["auto_fail"], true);
+    let log = std::fs::read_to_string(&audit).unwrap_or_default();
+    assert!(log.lines().count() >= 6, "{log}");
+    assert!(
+        !log.contains("440305199003151535") && !log.contains("13825406137"),
+        "audit log leaks numbers: {log}"
+    );
+    assert!(log.contains("pii_exposure"));
+    assert!(
+        !log.contains("他在我们这里"),
+        "audit log must not carry utterances verbatim"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn limits_have_clear_answers() {
+    let s = start(&[], &["--max-body-kib", "4", "--max-batch-lines", "2"]);
+    let big = format!("{{\"text\":\"{}\"}}", "好".repeat(4000));
+    assert_eq!(post_json(&s.addr, "/v1/check", &big).status, 413);
+    let lines = "{\"turns\":[{\"speaker\":\"agent\",\"text\":\"你好\"}]}\n".repeat(3);
+    let r = request(&s.addr, "POST", "/v1/score:batch", &[], lines.as_bytes());
+    let answers: Vec<Value> = r
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
+        .collect();
+    assert_eq!(answers.len(), 3);
+    assert_eq!(answers[2]["errors"][0]["code"], "batch_too_large");
+}
+
+/// A module that speaks the ABI but traps (`unreachable`) or loops forever in `check`.
+fn bad_module(check_body: &str) -> Vec<u8> {
+    let packs = r#"{"type":"success","default":"x","packs":[]}"#;
+    let wat = format!(
+        r#"(module
+  (memory (export "memory") 1)
+  (data (i32.const 16) "{packs}")
+  (func (export "callguard_abi_major") (result i32) i32.const 1)
+  (func (export "callguard_abi_minor") (result i32) i32.const 0)
+  (func (export "callguard_alloc") (param i32) (result i32) i32.const 1024)
+  (func (export "callguard_free") (param i32 i32))
+  (func $packs (param i32 i32) (result i64) i64.const {answer})
+  (func (export "callguard_check") (param i32 i32) (result i64) {check_body})
+  (func (export "callguard_score") (param i32 i32) (result i64) (call $packs (local.get 0) (local.get 1)))
+  (func (export "callguard_gate") (param i32 i32) (result i64) (call $packs (local.get 0) (local.get 1)))
+  (func (export "callguard_load_pack") (param i32 i32) (result i64) (call $packs (local.get 0) (local.get 1)))
+  (export "callguard_packs" (func $packs)))"#,
+        packs = packs.replace('"', "\\\""),
+        answer = (16u64 << 32) | packs.len() as u64,
+    );
+    wat::parse_str(&wat).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_trapping_or_runaway_module_fails_one_request_and_the_server_keeps_serving() {
+    let dir = temp_dir("bad-modules");
+    let trap = dir.join("trap.wasm");
+    std::fs::write(&trap, bad_module("unreachable")).unwrap_or_else(|e| panic!("{e}"));
+    let s = start(&["--module", trap.to_str().unwrap_or_default()], &[]);
+    for _ in 0..3 {
+        let r = post_json(&s.addr, "/v1/check", r#"{"text":"你好"}"#);
+        assert_eq!(r.status, 500);
+        assert!(r.body.contains("module_trap"), "{}", r.body);
+    }
+    assert_eq!(get(&s.addr, "/healthz").status, 200);
+    assert!(get(&s.addr, "/metrics")
+        .body
+        .contains("callguard_module_traps_total 3"));
+    drop(s);
+
+    let spin = dir.join("spin.wasm");
+    std::fs::write(&spin, bad_module("(loop (br 0)) i64.const 0"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = start(
+        &[
+            "--module",
+            spin.to_str().unwrap_or_default(),
+            "--fuel",
+            "5000000",
+        ],
+        &[],
+    );
+    let r = post_json(&s.addr, "/v1/check", r#"{"text":"你好"}"#);
+    assert_eq!(r.status, 503);
+    assert!(r.body.contains("cpu_budget_exceeded"), "{}", r.body);
+    assert!(r.headers.to_ascii_lowercase().contains("retry-after"));
+    assert_eq!(get(&s.addr, "/healthz").status, 200);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn reloads_swap_atomically_refuse_broken_modules_and_drop_no_request() {
+    let dir = temp_dir("reload");
+    let module = dir.join("callguard.wasm");
+    std::fs::copy(core_module(), &module).unwrap_or_else(|e| panic!("{e}"));
+    let s = start(
+        &["--module", module.to_str().unwrap_or_default()],
+        &["--admin-token", "t0ken"],
+    );
+    let a = s.addr.clone();
+    let sha = get(&a, "/v1/module").json()["sha256"].clone();
+    let reload = |token: &str| {
+        request(
+            &a,
+            "POST",
+            "/v1/admin/reload",
+            &[("Authorization", &format!("Bearer {token}"))],
+            b"",
+        )
+    };
+    assert_eq!(reload("wrong").status, 401);
+
+    // A broken module is refused and the old one keeps serving.
+    std::fs::write(&module, b"\0asm garbage").unwrap_or_else(|e| panic!("{e}"));
+    let r = reload("t0ken");
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("still serving the previous module"));
+    assert_eq!(
+        post_json(
+            &a,
+            "/v1/check",
+            r#"{"text":"你这个老赖","context":{"identity_verified":true}}"#
+        )
+        .json()["module_sha256"],
+        sha
+    );
+    std::fs::copy(core_module(), &module).unwrap_or_else(|e| panic!("{e}"));
+
+    // Reloads while four clients send 40 requests each: every request succeeds.
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let a = a.clone();
+            std::thread::spawn(move || {
+                (0..40)
+                    .filter(|_| {
+                        post_json(
+                            &a,
+                            "/v1/check",
+                            r#"{"text":"你必须今天还钱","context":{"identity_verified":true}}"#,
+                        )
+                        .status
+                            != 200
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    for _ in 0..3 {
+        assert_eq!(reload("t0ken").status, 200);
+    }
+    let _ = Command::new("kill")
+        .args(["-HUP", &s.child.id().to_string()])
+        .status();
+    let failed: usize = clients
+        .into_iter()
+        .map(|c| c.join().unwrap_or(usize::MAX))
+        .sum();
+    assert_eq!(failed, 0, "requests failed during reloads");
+    let metrics = get(&a, "/metrics").body;
+    assert!(
+        metrics.contains("callguard_reloads_total{outcome=\"refused\"} 1"),
+        "{metrics}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sigterm_finishes_requests_in_flight() {
+    let s = start(&[], &[]);
+    let a = s.addr.clone();
+    let call = fixture("03_threats.vtt");
+    let transcript = serde_json::json!({"content": call, "format": "vtt"}).to_string();
+    let batch = format!("{transcript}\n").repeat(300);
+    let in_flight =
+        std::thread::spawn(move || request(&a, "POST", "/v1/score:batch", &[], batch.as_bytes()));
+    std::thread::sleep(Duration::from_millis(150));
+    let pid = s.child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let reply = in_flight
+        .join()
+        .unwrap_or_else(|_| panic!("client thread failed"));
+    assert_eq!(reply.status, 200);
+    let scored = reply
+        .body
+        .lines()
+        .filter(|l| l.contains("\"auto_fail\":true"))
+        .count();
+    assert_eq!(scored, 300, "every line of the in-flight batch is answered");
+    let mut s = s;
+    let status = s.child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        status.success(),
+        "server exits cleanly after SIGTERM: {status}"
+    );
+}
