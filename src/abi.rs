@@ -87,13 +87,20 @@ pub extern "C" fn callguard_abi_minor() -> u32 {
     ABI_MINOR
 }
 
-/// Builds the engine with the embedded packs now rather than on the first call. A host may run
-/// this once and snapshot the instance (wizer), so that every fresh instance starts warm.
-/// Added in ABI 1.1.
+/// Builds the engine with the embedded packs now rather than on the first call, and runs every
+/// rule's examples once so the regex engines' lazy caches are warm. A host may run this once and
+/// snapshot the instance (wizer), so that every fresh instance starts warm. Added in ABI 1.1.
 #[no_mangle]
 pub extern "C" fn callguard_init() {
-    with_engine(|_| String::new());
+    with_engine(|engine| {
+        api::self_test_json(engine);
+        // Scoring uses the call cues and date regexes, which the examples do not touch.
+        api::score_json(engine, WARM_UP_CALL)
+    });
 }
+
+/// A short call that exercises every call-level cue and the promise parser.
+const WARM_UP_CALL: &str = r#"{"content":"坐席：您好，这里是贷后服务中心，我是工号1001的客服小王，请问是张伟先生本人吗？\n客户：是我，我住院了，我是他同事，我才12岁\n坐席：您的贷款逾期了，明天下午3点前可以还款吗？\n客户：我尽量过几天还，打错了，不是\n坐席：好的，感谢您的接听，再见","format":"text","dpd":10}"#;
 
 /// Allocates `len` bytes for the host to write into.
 #[no_mangle]

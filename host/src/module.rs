@@ -340,8 +340,9 @@ fn engine_for(limits: &Limits) -> Result<Engine> {
             .total_memories(slots)
             .total_tables(slots)
             .max_memory_size(limits.memory_bytes);
+        // The default 4 GiB reservation per slot is virtual address space only, and lets compiled
+        // code skip explicit bounds checks; the cap itself is `max_memory_size` and StoreLimits.
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        config.memory_reservation(limits.memory_bytes as u64);
     }
     Engine::new(&config).map_err(|e| anyhow!("cannot start wasmtime: {e}"))
 }

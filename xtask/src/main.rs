@@ -1,5 +1,7 @@
 //! `cargo xtask <task>`: setup, build, test, demo. Every install step is idempotent.
 
+mod loadtest;
+
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -132,7 +134,8 @@ fn test() -> Result<()> {
     Ok(())
 }
 
-/// Runs the host on a few fixture calls, as a new user would.
+/// Builds everything, checks a sample utterance, then serves the API and pages on
+/// 127.0.0.1:8080 until stopped.
 fn demo() -> Result<()> {
     build()?;
     let bin = root().join("target/release/callguard");
@@ -147,22 +150,14 @@ fn demo() -> Result<()> {
         "--pretty",
         "他在我们这里的贷款已经逾期了",
     ]))?;
-    run(Command::new(&bin).args([
-        "check",
-        "--pack",
-        "cn-company",
-        "--verified",
-        "--pretty",
-        "你这个老賴，不还钱就拘留你！",
-    ]))?;
-    run(Command::new(&bin).args([
-        "score",
-        "--pack",
-        "cn-company",
-        "tests/fixtures/10_third_party_roommate.json",
-        "tests/fixtures/15_vague_promise.txt",
-    ]))?;
-    Ok(())
+    eprintln!("demo: serving http://127.0.0.1:8080/ (Ctrl-C to stop)");
+    run(Command::new(&bin).args(["serve", "--addr", "127.0.0.1:8080"]))
+}
+
+/// Builds, then puts a bounded load on `callguard serve` over loopback.
+fn loadtest() -> Result<()> {
+    build()?;
+    loadtest::run(&root(), &root().join("target/release/callguard"))
 }
 
 fn main() -> Result<()> {
@@ -172,12 +167,14 @@ fn main() -> Result<()> {
         "build" => build(),
         "test" => test(),
         "demo" => demo(),
+        "loadtest" => loadtest(),
         _ => {
             eprintln!("usage: cargo xtask <setup|build|test|demo>");
             eprintln!("  setup  install the wasm32 target (idempotent)");
             eprintln!("  build  core module, then target/release/callguard with it embedded");
             eprintln!("  test   build, fmt, clippy (native and wasm32), every test");
-            eprintln!("  demo   build and run the CLI on sample utterances and fixture calls");
+            eprintln!("  demo   build, check a sample utterance, serve http://127.0.0.1:8080/");
+            eprintln!("  loadtest  build and load `callguard serve` on loopback (bounded)");
             if task.is_empty() {
                 Ok(())
             } else {

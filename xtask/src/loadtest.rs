@@ -1,0 +1,206 @@
+//! `cargo xtask loadtest`: a bounded load on loopback against `callguard serve`, with a small
+//! keep-alive HTTP/1.1 client per connection thread. Reports requests per second, p50 and p99
+//! latency and errors for `/v1/score` (a 40-turn call) and `/v1/check` (one utterance).
+
+use anyhow::{anyhow, bail, Context, Result};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Sends one request on a kept-alive connection and reads the whole response.
+fn exchange(stream: &mut BufReader<TcpStream>, addr: &str, path: &str, body: &[u8]) -> Result<u16> {
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    // One write per request: two small writes would meet Nagle and delayed ACK (40 ms stalls).
+    let mut message = head.into_bytes();
+    message.extend_from_slice(body);
+    stream.get_mut().write_all(&message)?;
+    let mut status_line = String::new();
+    stream.read_line(&mut status_line)?;
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| anyhow!("bad status line {status_line:?}"))?;
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        stream.read_line(&mut line)?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse()?;
+            }
+        }
+    }
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body)?;
+    Ok(status)
+}
+
+pub struct Outcome {
+    pub requests: usize,
+    pub errors: usize,
+    pub seconds: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+/// `connections` threads, each sending up to `per_connection` requests, stopping at `limit`.
+fn load(
+    addr: &str,
+    path: &str,
+    body: &[u8],
+    connections: usize,
+    per_connection: usize,
+    limit: Duration,
+) -> Result<Outcome> {
+    let started = Instant::now();
+    let workers: Vec<_> = (0..connections)
+        .map(|_| {
+            let (addr, path, body) = (addr.to_string(), path.to_string(), body.to_vec());
+            std::thread::spawn(move || -> Result<(Vec<f64>, usize)> {
+                let connect = |addr: &str| -> Result<BufReader<TcpStream>> {
+                    let s = TcpStream::connect(addr)?;
+                    s.set_nodelay(true)?;
+                    Ok(BufReader::new(s))
+                };
+                let mut stream = connect(&addr)?;
+                let mut latencies = Vec::with_capacity(per_connection);
+                let mut errors = 0;
+                let t0 = Instant::now();
+                for _ in 0..per_connection {
+                    if t0.elapsed() > limit {
+                        break;
+                    }
+                    let t = Instant::now();
+                    match exchange(&mut stream, &addr, &path, &body) {
+                        Ok(200) => latencies.push(t.elapsed().as_secs_f64() * 1000.0),
+                        _ => {
+                            errors += 1;
+                            stream = connect(&addr)?;
+                        }
+                    }
+                }
+                Ok((latencies, errors))
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for w in workers {
+        let (l, e) = w.join().map_err(|_| anyhow!("load thread panicked"))??;
+        all.extend(l);
+        errors += e;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    Ok(Outcome {
+        requests: all.len() + errors,
+        errors,
+        seconds,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    })
+}
+
+/// A typical 40-turn call, built from the fixture calls in a fixed order.
+fn forty_turn_call(root: &Path) -> Result<String> {
+    let mut turns = Vec::new();
+    for name in [
+        "01_compliant_m1.json",
+        "17_negations_compliant.json",
+        "10_third_party_roommate.json",
+    ] {
+        let text = std::fs::read_to_string(root.join("tests/fixtures").join(name))?;
+        let v: serde_json::Value = serde_json::from_str(&text)?;
+        turns.extend(
+            v.get("turns")
+                .and_then(|t| t.as_array())
+                .cloned()
+                .unwrap_or_default(),
+        );
+    }
+    turns.truncate(40);
+    if turns.len() < 40 {
+        bail!("the fixtures give only {} turns", turns.len());
+    }
+    Ok(serde_json::json!({"id": "load-40", "dpd": 12, "turns": turns}).to_string())
+}
+
+pub fn run(root: &Path, bin: &Path) -> Result<()> {
+    let mut child = Command::new(bin)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .current_dir(root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start callguard serve")?;
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        BufReader::new(out).read_line(&mut line)?;
+    }
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_default()
+        .to_string();
+    let call = forty_turn_call(root)?;
+    let utterance = r#"{"text":"张先生您好，您这笔欠款已经逾期十二天了，你必须今天还钱","context":{"dpd":12,"party":"debtor","identity_verified":true}}"#;
+    let connections = 8;
+    let result = (|| -> Result<()> {
+        load(
+            &addr,
+            "/v1/score",
+            call.as_bytes(),
+            2,
+            200,
+            Duration::from_secs(5),
+        )?; // warm-up
+        println!("callguard serve on {addr}: {connections} keep-alive connections, loopback, at most 10 s or 5,000 requests per connection");
+        println!("| endpoint | requests | errors | requests/s | p50 ms | p99 ms |");
+        println!("| --- | --- | --- | --- | --- | --- |");
+        for (name, path, body) in [
+            ("/v1/score (40-turn call)", "/v1/score", call.as_bytes()),
+            (
+                "/v1/check (one utterance)",
+                "/v1/check",
+                utterance.as_bytes(),
+            ),
+        ] {
+            let o = load(
+                &addr,
+                path,
+                body,
+                connections,
+                5_000,
+                Duration::from_secs(10),
+            )?;
+            println!(
+                "| {name} | {} | {} | {:.0} | {:.2} | {:.2} |",
+                o.requests,
+                o.errors,
+                o.requests as f64 / o.seconds,
+                o.p50_ms,
+                o.p99_ms
+            );
+        }
+        Ok(())
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
