@@ -154,6 +154,32 @@ fn demo() -> Result<()> {
     run(Command::new(&bin).args(["serve", "--addr", "127.0.0.1:8080"]))
 }
 
+/// Fuzzes the ABI's JSON entry points, the pack parser and the transcript parsers for
+/// `CALLGUARD_FUZZ_SECONDS` (default 60) each. Needs cargo-fuzz (installed here if missing);
+/// RUSTC_BOOTSTRAP lets the stable compiler build with the sanitizer flags it passes.
+/// Crashes land in fuzz/artifacts/; copy them to fuzz/regressions/<target>/ to keep them tested.
+fn fuzz() -> Result<()> {
+    let have = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        run(cargo().args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+    let seconds = std::env::var("CALLGUARD_FUZZ_SECONDS").unwrap_or_else(|_| "60".into());
+    for target in ["abi_json", "pack_parser", "transcript"] {
+        let scratch = std::env::temp_dir().join(format!("callguard-fuzz-{target}"));
+        std::fs::create_dir_all(&scratch)?;
+        run(Command::new("cargo")
+            .args(["fuzz", "run", "--fuzz-dir", "fuzz", target])
+            .arg(&scratch)
+            .arg(format!("fuzz/corpus/{target}"))
+            .args(["--", &format!("-max_total_time={seconds}"), "-max_len=8192"])
+            .env("RUSTC_BOOTSTRAP", "1"))?;
+    }
+    Ok(())
+}
+
 /// Builds, then puts a bounded load on `callguard serve` over loopback.
 fn loadtest() -> Result<()> {
     build()?;
@@ -168,6 +194,7 @@ fn main() -> Result<()> {
         "test" => test(),
         "demo" => demo(),
         "loadtest" => loadtest(),
+        "fuzz" => fuzz(),
         _ => {
             eprintln!("usage: cargo xtask <setup|build|test|demo>");
             eprintln!("  setup  install the wasm32 target (idempotent)");
@@ -175,6 +202,9 @@ fn main() -> Result<()> {
             eprintln!("  test   build, fmt, clippy (native and wasm32), every test");
             eprintln!("  demo   build, check a sample utterance, serve http://127.0.0.1:8080/");
             eprintln!("  loadtest  build and load `callguard serve` on loopback (bounded)");
+            eprintln!(
+                "  fuzz   fuzz the ABI JSON entry points, pack parser and transcripts (bounded)"
+            );
             if task.is_empty() {
                 Ok(())
             } else {
