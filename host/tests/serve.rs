@@ -483,3 +483,50 @@ fn sigterm_finishes_requests_in_flight() {
         "server exits cleanly after SIGTERM: {status}"
     );
 }
+
+#[test]
+fn timeouts_overload_and_bad_answers_get_clear_errors() {
+    let dir = temp_dir("limits");
+    // A long (but bounded) spin: past the 300 ms timeout, within its fuel.
+    let spin = dir.join("spin.wasm");
+    std::fs::write(&spin, bad_module("(loop (br 0)) i64.const 0"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = start(
+        &[
+            "--module",
+            spin.to_str().unwrap_or_default(),
+            "--fuel",
+            "3000000000",
+        ],
+        &[
+            "--timeout-ms",
+            "300",
+            "--concurrency",
+            "1",
+            "--queue-wait-ms",
+            "50",
+        ],
+    );
+    let a = s.addr.clone();
+    let first = std::thread::spawn(move || post_json(&a, "/v1/check", r#"{"text":"你好"}"#));
+    std::thread::sleep(Duration::from_millis(100));
+    let busy = post_json(&s.addr, "/v1/check", r#"{"text":"你好"}"#);
+    assert_eq!(busy.status, 503, "{}", busy.body);
+    assert!(busy.body.contains("overloaded"), "{}", busy.body);
+    let first = first.join().unwrap_or_else(|_| panic!("client failed"));
+    assert_eq!(first.status, 503, "{}", first.body);
+    assert!(first.body.contains("timeout"), "{}", first.body);
+    assert_eq!(get(&s.addr, "/healthz").status, 200);
+    drop(s);
+
+    // A module whose answer is not JSON.
+    let garbage = dir.join("garbage.wasm");
+    std::fs::write(&garbage, bad_module("i64.const 0x0000001000000004"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = start(&["--module", garbage.to_str().unwrap_or_default()], &[]);
+    let r = post_json(&s.addr, "/v1/check", r#"{"text":"你好"}"#);
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert!(r.body.contains("bad_module_answer"), "{}", r.body);
+    assert_eq!(get(&s.addr, "/healthz").status, 200);
+    let _ = std::fs::remove_dir_all(&dir);
+}
