@@ -457,31 +457,37 @@ fn reloads_swap_atomically_refuse_broken_modules_and_drop_no_request() {
 #[test]
 fn sigterm_finishes_requests_in_flight() {
     let s = start(&[], &[]);
-    let a = s.addr.clone();
     let call = fixture("03_threats.vtt");
     let transcript = serde_json::json!({"content": call, "format": "vtt"}).to_string();
     let batch = format!("{transcript}\n").repeat(300);
-    let in_flight =
-        std::thread::spawn(move || request(&a, "POST", "/v1/score:batch", &[], batch.as_bytes()));
-    std::thread::sleep(Duration::from_millis(150));
-    let pid = s.child.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let reply = in_flight
-        .join()
-        .unwrap_or_else(|_| panic!("client thread failed"));
-    assert_eq!(reply.status, 200);
-    let scored = reply
-        .body
-        .lines()
-        .filter(|l| l.contains("\"auto_fail\":true"))
-        .count();
+    let mut stream = TcpStream::connect(&s.addr).unwrap_or_else(|e| panic!("{e}"));
+    let head = format!("POST /v1/score:batch HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", s.addr, batch.len());
+    stream
+        .write_all(head.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    stream
+        .write_all(batch.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Wait until the answer has started streaming: the request is surely in flight.
+    let mut reader = BufReader::new(stream);
+    let mut status = String::new();
+    reader
+        .read_line(&mut status)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.contains(" 200 "), "{status}");
+    let _ = Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status();
+    let mut rest = Vec::new();
+    reader
+        .read_to_end(&mut rest)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&rest);
+    let scored = text.matches("\"auto_fail\":true").count();
     assert_eq!(scored, 300, "every line of the in-flight batch is answered");
     let mut s = s;
-    let status = s.child.wait().unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        status.success(),
-        "server exits cleanly after SIGTERM: {status}"
-    );
+    let exit = s.child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(exit.success(), "server exits cleanly after SIGTERM: {exit}");
 }
 
 #[test]
