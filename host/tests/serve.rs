@@ -536,3 +536,73 @@ fn timeouts_overload_and_bad_answers_get_clear_errors() {
     assert_eq!(get(&s.addr, "/healthz").status, 200);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_pack_directory_is_loaded_checked_and_reloaded() {
+    let dir = temp_dir("packs");
+    let packs = dir.join("packs");
+    std::fs::create_dir_all(&packs).unwrap_or_else(|e| panic!("{e}"));
+    let pack = r#"[pack]
+id = "acme"
+version = "1"
+title = "Acme 公司规范"
+jurisdiction = "CN"
+default_utc_offset = "+08:00"
+extends = "cn-company"
+
+[[sources]]
+id = "acme-handbook"
+title = "Acme 催收手册"
+
+[[rules]]
+id = "acme.nickname"
+category = "abusive_language"
+severity = "error"
+message = "不得称客户为“欠债户”"
+suggestion = "客户"
+phrases = ["欠债户"]
+sources = ["acme-handbook 第2条"]
+bad = ["你这个欠债户", "你這個欠債戶"]
+allows = ["您好，客户", "您好，客戶"]
+"#;
+    std::fs::write(packs.join("acme.toml"), pack).unwrap_or_else(|e| panic!("{e}"));
+    let s = start(
+        &[],
+        &[
+            "--pack-dir",
+            packs.to_str().unwrap_or_default(),
+            "--admin-token",
+            "k",
+        ],
+    );
+    let r = post_json(
+        &s.addr,
+        "/v1/check",
+        r#"{"pack":"acme","text":"你这个欠 债户","context":{"identity_verified":true}}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["findings"][0]["rule"], "acme.nickname");
+    assert_eq!(get(&s.addr, "/v1/module").json()["custom_packs"], 1);
+    // A pack whose example fails is refused on reload; the loaded one keeps serving.
+    std::fs::write(
+        packs.join("acme.toml"),
+        pack.replace("bad = [\"你这个欠债户\"", "bad = [\"你好\""),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let r = request(
+        &s.addr,
+        "POST",
+        "/v1/admin/reload",
+        &[("Authorization", "Bearer k")],
+        b"",
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("acme.nickname"), "{}", r.body);
+    let r = post_json(
+        &s.addr,
+        "/v1/check",
+        r#"{"pack":"acme","text":"你这个欠债户","context":{"identity_verified":true}}"#,
+    );
+    assert_eq!(r.json()["findings"][0]["rule"], "acme.nickname");
+    let _ = std::fs::remove_dir_all(&dir);
+}
