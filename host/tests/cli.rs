@@ -360,38 +360,8 @@ fn custom_packs_load_at_run_time_with_located_errors() {
     let dir = std::env::temp_dir().join(format!("callguard-packs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let good = dir.join("good.toml");
-    std::fs::write(
-        &good,
-        r#"[pack]
-id = "acme"
-version = "1"
-title = "Acme 公司规范"
-jurisdiction = "CN"
-default_utc_offset = "+08:00"
-extends = "cn-company"
-
-[[sources]]
-id = "acme-handbook"
-title = "Acme 催收手册"
-
-[calling.window]
-start = "07:00"
-end = "22:30"
-sources = ["acme-handbook 第1条"]
-
-[[rules]]
-id = "acme.nickname"
-category = "abusive_language"
-severity = "error"
-message = "不得称客户为“欠债户”"
-suggestion = "客户"
-phrases = ["欠债户"]
-sources = ["acme-handbook 第2条"]
-bad = ["你这个欠债户", "你這個欠債戶"]
-allows = ["您好，客户", "您好，客戶"]
-"#,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(root().join("host/tests/data/acme.toml"), &good)
+        .unwrap_or_else(|e| panic!("{e}"));
     let out = run(&[
         "--pack-file",
         good.to_str().unwrap_or_default(),

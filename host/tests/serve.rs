@@ -542,29 +542,9 @@ fn a_pack_directory_is_loaded_checked_and_reloaded() {
     let dir = temp_dir("packs");
     let packs = dir.join("packs");
     std::fs::create_dir_all(&packs).unwrap_or_else(|e| panic!("{e}"));
-    let pack = r#"[pack]
-id = "acme"
-version = "1"
-title = "Acme 公司规范"
-jurisdiction = "CN"
-default_utc_offset = "+08:00"
-extends = "cn-company"
-
-[[sources]]
-id = "acme-handbook"
-title = "Acme 催收手册"
-
-[[rules]]
-id = "acme.nickname"
-category = "abusive_language"
-severity = "error"
-message = "不得称客户为“欠债户”"
-suggestion = "客户"
-phrases = ["欠债户"]
-sources = ["acme-handbook 第2条"]
-bad = ["你这个欠债户", "你這個欠債戶"]
-allows = ["您好，客户", "您好，客戶"]
-"#;
+    let pack = std::fs::read_to_string(root().join("host/tests/data/acme.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pack = pack.as_str();
     std::fs::write(packs.join("acme.toml"), pack).unwrap_or_else(|e| panic!("{e}"));
     let s = start(
         &[],
