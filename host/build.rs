@@ -56,6 +56,7 @@ fn build_core_module() -> PathBuf {
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .env_remove("CARGO_MAKEFLAGS")
+        // The core module's release profile; keep in step with `core_profile` in xtask.
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")

@@ -40,7 +40,8 @@ fn core_module() -> PathBuf {
         .join("callguard.wasm")
 }
 
-/// The release profile of the core module: small and trap-on-panic (the same as host/build.rs).
+/// The release profile of the core module: small and trap-on-panic. host/build.rs sets the same
+/// variables when a plain `cargo build` builds the module; keep the two in step.
 fn core_profile(cmd: &mut Command) -> &mut Command {
     cmd.env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
