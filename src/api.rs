@@ -3,7 +3,7 @@
 
 use crate::engine::{Engine, DEFAULT_PACK};
 use crate::gate::{GateAnswer, GateCall};
-use crate::model::{Channel, Context, Finding, Location, Party, Problem};
+use crate::model::{parse_dpd, Channel, Context, Finding, Location, Party, Problem};
 use crate::pack::{Calling, Notice, Pack, Stage, StageView};
 use crate::score::Scorecard;
 use crate::transcript::{Format, Transcript};
@@ -46,20 +46,6 @@ pub struct ContextInput {
     pub vulnerable: bool,
     #[serde(default)]
     pub channel: Option<String>,
-}
-
-pub fn parse_dpd(dpd: Option<i64>) -> Result<Option<u32>, Problem> {
-    match dpd {
-        None => Ok(None),
-        Some(d) if d < 0 => Err(Problem::new(
-            "invalid_input",
-            format!("`dpd` must be 0 or more: got `{d}`"),
-        )
-        .field("dpd")),
-        Some(d) => u32::try_from(d).map(Some).map_err(|_| {
-            Problem::new("invalid_input", format!("`dpd` is too large: `{d}`")).field("dpd")
-        }),
-    }
 }
 
 impl ContextInput {

@@ -426,13 +426,7 @@ pub fn gate(compiled: &CompiledPack, call: &GateCall) -> Result<GateAnswer, Prob
     }
     let party: Party = parse_named("party", &call.party)?;
     let channel: Channel = parse_named("channel", &call.channel)?;
-    let dpd = match call.dpd {
-        Some(d) if d < 0 => return Err(bad("dpd", format!("`dpd` must be 0 or more: got `{d}`"))),
-        Some(d) => {
-            Some(u32::try_from(d).map_err(|_| bad("dpd", format!("`dpd` is too large: `{d}`")))?)
-        }
-        None => None,
-    };
+    let dpd = crate::model::parse_dpd(call.dpd)?;
     let mut history = Vec::with_capacity(call.history.len());
     for (i, a) in call.history.iter().enumerate() {
         let field = format!("history[{i}]");

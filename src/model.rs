@@ -228,6 +228,21 @@ impl fmt::Display for Problem {
     }
 }
 
+/// Validates a days-past-due value as callers send it (any integer) into a DPD.
+pub fn parse_dpd(dpd: Option<i64>) -> Result<Option<u32>, Problem> {
+    match dpd {
+        None => Ok(None),
+        Some(d) if d < 0 => Err(Problem::new(
+            "invalid_input",
+            format!("`dpd` must be 0 or more: got `{d}`"),
+        )
+        .field("dpd")),
+        Some(d) => u32::try_from(d).map(Some).map_err(|_| {
+            Problem::new("invalid_input", format!("`dpd` is too large: `{d}`")).field("dpd")
+        }),
+    }
+}
+
 /// The largest text one `check` accepts, in bytes. A long draft is ~10 KB.
 pub const MAX_UTTERANCE_BYTES: usize = 256 * 1024;
 /// The largest transcript one `score` accepts, in bytes.
