@@ -350,17 +350,7 @@ pub(crate) fn build_rule(
             phrases.push(normalized);
         }
     }
-    for name in &file.lexicons {
-        match lexicons.get(name) {
-            Some(words) => phrases.extend(words.iter().cloned()),
-            None => v.report(
-                "unknown_lexicon",
-                format!("lexicon `{name}` is not defined in this pack or its parents"),
-                &file.id,
-                rid,
-            ),
-        }
-    }
+    phrases.extend(lexicon_words(v, &file.lexicons, lexicons, &file.id, rid));
     phrases.sort();
     phrases.dedup();
     let mut patterns = Vec::new();
@@ -393,17 +383,13 @@ pub(crate) fn build_rule(
         .map(|p| crate::normalize::normalize_phrase(p))
         .filter(|p| !p.is_empty())
         .collect();
-    for name in &file.except_lexicons {
-        match lexicons.get(name) {
-            Some(words) => except.extend(words.iter().cloned()),
-            None => v.report(
-                "unknown_lexicon",
-                format!("lexicon `{name}` is not defined in this pack or its parents"),
-                &file.id,
-                rid,
-            ),
-        }
-    }
+    except.extend(lexicon_words(
+        v,
+        &file.except_lexicons,
+        lexicons,
+        &file.id,
+        rid,
+    ));
     let mut detectors = Vec::new();
     for name in &file.detectors {
         match name.parse::<Detector>() {
@@ -450,6 +436,29 @@ pub(crate) fn build_rule(
         allows: file.allows,
         location,
     })
+}
+
+/// The words of the named lexicons; an unknown name is reported at the rule.
+fn lexicon_words(
+    v: &mut Validator<'_>,
+    names: &[String],
+    lexicons: &BTreeMap<String, Vec<String>>,
+    at: &Spanned<String>,
+    rule: Option<&str>,
+) -> Vec<String> {
+    let mut words = Vec::new();
+    for name in names {
+        match lexicons.get(name) {
+            Some(found) => words.extend(found.iter().cloned()),
+            None => v.report(
+                "unknown_lexicon",
+                format!("lexicon `{name}` is not defined in this pack or its parents"),
+                at,
+                rule,
+            ),
+        }
+    }
+    words
 }
 
 fn first_line(text: &str) -> String {
