@@ -216,17 +216,26 @@ fn leftmost_longest_per_rule(mut hits: Vec<Hit>) -> Vec<Hit> {
 
 /// Checks one utterance. Spans are UTF-8 byte offsets into `text` with UTF-16 offsets beside.
 pub fn check(compiled: &CompiledPack, text: &str, ctx: &Context) -> Vec<Finding> {
-    let n = Normalized::new(text);
+    check_normalized(compiled, text, &Normalized::new(text), ctx)
+}
+
+/// [`check`] for a caller that has already normalized `text` (`n` must be `Normalized::new(text)`).
+pub fn check_normalized(
+    compiled: &CompiledPack,
+    text: &str,
+    n: &Normalized,
+    ctx: &Context,
+) -> Vec<Finding> {
     let mut kept: Vec<Hit> = Vec::new();
     let mut negated_hits: Vec<Hit> = Vec::new();
-    for h in collect_hits(compiled, &n) {
+    for h in collect_hits(compiled, n) {
         let Some(rule) = compiled.rule(h.rule) else {
             continue;
         };
-        if !when_matches(&rule.when, ctx) || excepted(&n, rule, h.start, h.end) {
+        if !when_matches(&rule.when, ctx) || excepted(n, rule, h.start, h.end) {
             continue;
         }
-        if negated(compiled, &n, rule, h.start, h.end) {
+        if negated(compiled, n, rule, h.start, h.end) {
             negated_hits.push(h);
         } else {
             kept.push(h);

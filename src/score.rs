@@ -273,11 +273,11 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
 
     for (i, turn) in transcript.turns.iter().enumerate() {
         let normalized = Normalized::new(&turn.text);
-        let simplified = fast2s::convert(&turn.text);
         match turn.speaker {
             Speaker::Agent => {
                 let ctx = state.context(dpd);
-                let mut turn_findings = crate::check::check(compiled, &turn.text, &ctx);
+                let mut turn_findings =
+                    crate::check::check_normalized(compiled, &turn.text, &normalized, &ctx);
                 for f in &mut turn_findings {
                     f.turn = Some(i);
                 }
@@ -314,6 +314,8 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
         }
         // A concrete date and clock time said by either side after the promise came up.
         if let Some(p) = promise.as_mut() {
+            // Dates and clock times are read with their punctuation (18:00), Simplified only.
+            let simplified = fast2s::convert(&turn.text);
             let clock = date_time_regexes().is_some_and(|re| re.clock.is_match(&simplified));
             match when_of(&simplified) {
                 Some(When::Days(d)) if clock => {
