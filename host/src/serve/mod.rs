@@ -108,76 +108,58 @@ fn read_pack_dir(dir: &std::path::Path) -> Result<Vec<String>> {
             .with_context(|| format!("cannot read pack `{}`", f.display()))?;
         texts.push(text);
     }
-    let id_of = |t: &str| -> (Option<String>, Option<String>) {
-        let table: Option<toml_lite::Table> = toml_lite::parse(t);
-        (
-            table.as_ref().and_then(|t| t.pack_id.clone()),
-            table.and_then(|t| t.extends),
-        )
-    };
-    // Order by dependency: repeatedly take packs whose parent is embedded or already taken.
+    // A pack goes after the pack it extends when that is in the directory too; any other parent
+    // is one the module already has (or not: loading then says exactly which).
+    let heads: Vec<(Option<String>, Option<String>)> = texts.iter().map(|t| pack_head(t)).collect();
+    let local = |id: &String| heads.iter().any(|(own, _)| own.as_ref() == Some(id));
+    let mut placed = vec![false; texts.len()];
+    let mut placed_ids: Vec<String> = Vec::new();
     let mut ordered = Vec::new();
-    let mut known: Vec<String> = callguard_embedded_ids();
-    let mut rest: Vec<String> = texts;
-    while !rest.is_empty() {
-        let before = rest.len();
-        let mut next = Vec::new();
-        for t in rest {
-            let (id, extends) = id_of(&t);
-            if extends.as_ref().is_none_or(|p| known.contains(p)) {
-                if let Some(id) = id {
-                    known.push(id);
+    while ordered.len() < texts.len() {
+        let before = ordered.len();
+        for (i, ((id, extends), text)) in heads.iter().zip(&texts).enumerate() {
+            let ready = extends
+                .as_ref()
+                .is_none_or(|p| !local(p) || placed_ids.contains(p));
+            if placed.get(i) == Some(&false) && ready {
+                if let Some(slot) = placed.get_mut(i) {
+                    *slot = true;
                 }
-                ordered.push(t);
-            } else {
-                next.push(t);
+                placed_ids.extend(id.clone());
+                ordered.push(text.clone());
             }
         }
-        rest = next;
-        if rest.len() == before {
-            // Unknown parents: load them anyway so the module reports the exact error.
-            ordered.append(&mut rest);
+        if ordered.len() == before {
+            // A cycle among the directory's packs: load the rest as they are and let the module
+            // report the unknown parent.
+            for (done, text) in placed.iter().zip(&texts) {
+                if !done {
+                    ordered.push(text.clone());
+                }
+            }
         }
     }
     Ok(ordered)
 }
 
-fn callguard_embedded_ids() -> Vec<String> {
-    vec!["cn-national".into(), "cn-company".into()]
-}
-
-/// Just enough TOML reading to order packs by `extends`; the module does the real parsing.
-mod toml_lite {
-    pub struct Table {
-        pub pack_id: Option<String>,
-        pub extends: Option<String>,
-    }
-
-    pub fn parse(text: &str) -> Option<Table> {
-        let mut in_pack = false;
-        let mut table = Table {
-            pack_id: None,
-            extends: None,
-        };
-        for line in text.lines().map(str::trim) {
-            if line.starts_with('[') {
-                in_pack = line == "[pack]";
-                continue;
-            }
-            if !in_pack {
-                continue;
-            }
-            if let Some((key, value)) = line.split_once('=') {
-                let value = value.trim().trim_matches('"').to_string();
-                match key.trim() {
-                    "id" => table.pack_id = Some(value),
-                    "extends" => table.extends = Some(value),
-                    _ => {}
-                }
+/// The `[pack]` table's `id` and `extends`, read line by line just to order the directory's
+/// packs; the module does the real parsing.
+fn pack_head(text: &str) -> (Option<String>, Option<String>) {
+    let (mut id, mut extends) = (None, None);
+    let mut in_pack = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_pack = line == "[pack]";
+        } else if let (true, Some((key, value))) = (in_pack, line.split_once('=')) {
+            let value = value.trim().trim_matches('"').to_string();
+            match key.trim() {
+                "id" => id = Some(value),
+                "extends" => extends = Some(value),
+                _ => {}
             }
         }
-        Some(table)
     }
+    (id, extends)
 }
 
 /// Builds and checks a runtime: ABI version and imports (in `PolicyModule::new`), the custom
