@@ -1,5 +1,6 @@
 //! Generates one test per rule of every embedded pack (`$OUT_DIR/rule_tests.rs`, included by
-//! `tests/pack_examples.rs`), so a failing example names its pack and rule in the test list.
+//! `tests/pack_examples.rs`), so a failing example names its pack and rule in the test list, and
+//! the list of embedded trainer scenarios (`$OUT_DIR/embedded_scenarios.rs`).
 //! A layered pack also tests its parents' rules, since its own words and negators apply to them.
 
 use std::collections::BTreeMap;
@@ -75,8 +76,41 @@ fn main() {
             ));
         }
     }
-    let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("rule_tests.rs");
-    if let Err(e) = std::fs::write(&dest, out) {
+    write_out("rule_tests.rs", &out);
+    write_out("embedded_scenarios.rs", &embedded_scenarios());
+}
+
+/// `EMBEDDED_SCENARIOS`: every `policies/scenarios/*.toml`, by file stem, in name order, so a
+/// trainer adds a scenario by adding a file.
+fn embedded_scenarios() -> String {
+    let dir = PathBuf::from("policies/scenarios");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "toml"));
+    files.sort();
+    let mut out = String::from(
+        "/// Trainer scenarios built into every module: (file stem, TOML).\n\
+         pub const EMBEDDED_SCENARIOS: &[(&str, &str)] = &[\n",
+    );
+    for path in files {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "    ({stem:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/policies/scenarios/{stem}.toml\"))),\n"
+        ));
+    }
+    out.push_str("];\n");
+    out
+}
+
+fn write_out(name: &str, text: &str) {
+    let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join(name);
+    if let Err(e) = std::fs::write(&dest, text) {
         println!("cargo:warning=cannot write {}: {e}", dest.display());
         std::process::exit(1);
     }

@@ -13,7 +13,7 @@ use crate::model::Problem;
 use std::cell::RefCell;
 
 pub const ABI_MAJOR: u32 = 1;
-pub const ABI_MINOR: u32 = 1;
+pub const ABI_MINOR: u32 = 2;
 
 thread_local! {
     static ENGINE: RefCell<Option<Result<Engine, Vec<Problem>>>> = const { RefCell::new(None) };
@@ -173,4 +173,24 @@ pub unsafe extern "C" fn callguard_self_test(ptr: *const u8, len: usize) -> u64 
 pub unsafe extern "C" fn callguard_load_pack(ptr: *const u8, len: usize) -> u64 {
     // SAFETY: forwarded from the caller.
     unsafe { entry(ptr, len, api::load_pack_json) }
+}
+
+/// Lists the trainer scenarios. Added in ABI 1.2.
+///
+/// # Safety
+/// As for `callguard_check`; the input is ignored and may be empty.
+#[no_mangle]
+pub unsafe extern "C" fn callguard_scenarios(ptr: *const u8, len: usize) -> u64 {
+    // SAFETY: forwarded from the caller.
+    unsafe { entry(ptr, len, |e, _| api::scenarios_json(e)) }
+}
+
+/// Replays a trainee's replies in a scenario (`{"scenario", "replies": […]}`). Added in ABI 1.2.
+///
+/// # Safety
+/// As for `callguard_check`, with a `PracticeCall`.
+#[no_mangle]
+pub unsafe extern "C" fn callguard_practice(ptr: *const u8, len: usize) -> u64 {
+    // SAFETY: forwarded from the caller.
+    unsafe { entry(ptr, len, |e, json| api::practice_json(e, json)) }
 }

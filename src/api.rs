@@ -5,6 +5,8 @@ use crate::engine::{Engine, DEFAULT_PACK};
 use crate::gate::{GateAnswer, GateCall};
 use crate::model::{parse_dpd, Channel, Context, Finding, Location, Party, Problem};
 use crate::pack::{Calling, Notice, Pack, Stage, StageView};
+use crate::practice::{Practice, PracticeCall};
+use crate::scenario::Goal;
 use crate::score::Scorecard;
 use crate::transcript::{Format, Transcript};
 use serde::{Deserialize, Serialize};
@@ -190,7 +192,106 @@ pub struct LoadPackAnswer {
     pub pack: PackSummary,
 }
 
+/// A scenario as the trainer's page lists it (without its script, which the trainee meets live).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioSummary {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub persona: String,
+    pub pack: String,
+    pub dpd: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    pub counterpart: Party,
+    pub debtor: String,
+    pub sources: Vec<String>,
+    pub max_replies: usize,
+    pub objectives: Vec<ObjectiveSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectiveSummary {
+    pub id: String,
+    pub label: String,
+    pub goal: Goal,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenariosAnswer {
+    pub scenarios: Vec<ScenarioSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PracticeAnswer {
+    pub pack: PackStamp,
+    #[serde(flatten)]
+    pub practice: Practice,
+}
+
 impl Engine {
+    pub fn scenarios_answer(&self) -> ScenariosAnswer {
+        let scenarios = self
+            .scenarios()
+            .map(|s| {
+                let pack = s.pack.clone().unwrap_or_else(|| DEFAULT_PACK.to_string());
+                let stage = self
+                    .get(&pack)
+                    .ok()
+                    .and_then(|c| c.pack.stage_at(s.dpd).stage);
+                ScenarioSummary {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                    summary: s.summary.clone(),
+                    persona: s.persona.clone(),
+                    pack,
+                    dpd: s.dpd,
+                    stage,
+                    counterpart: s.counterpart,
+                    debtor: s.debtor.clone(),
+                    sources: s.sources.clone(),
+                    max_replies: s.max_replies,
+                    objectives: s
+                        .objectives
+                        .iter()
+                        .map(|o| ObjectiveSummary {
+                            id: o.id.clone(),
+                            label: o.label.clone(),
+                            goal: o.goal,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        ScenariosAnswer { scenarios }
+    }
+
+    pub fn practice_call(&self, call: &PracticeCall) -> Result<PracticeAnswer, Problem> {
+        let scenario = self.scenario(&call.scenario)?;
+        let compiled = self.pack_for(&scenario.pack)?;
+        if let Some((i, long)) = call
+            .replies
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.len() > crate::model::MAX_UTTERANCE_BYTES)
+        {
+            return Err(Problem::new(
+                "input_too_large",
+                format!(
+                    "reply {i} is {} bytes; at most {} bytes are checked at once",
+                    long.len(),
+                    crate::model::MAX_UTTERANCE_BYTES
+                ),
+            )
+            .field("replies"));
+        }
+        let practice = crate::practice::practice(compiled, scenario, &call.replies)?;
+        Ok(PracticeAnswer {
+            pack: (&compiled.pack).into(),
+            practice,
+        })
+    }
+
     fn pack_for(&self, id: &Option<String>) -> Result<&crate::compiled::CompiledPack, Problem> {
         self.get(id.as_deref().unwrap_or(DEFAULT_PACK))
     }
@@ -348,6 +449,16 @@ pub fn score_json(engine: &Engine, json: &str) -> String {
 pub fn gate_json(engine: &Engine, json: &str) -> String {
     envelope(
         parse_call::<GateRequest>(json).and_then(|c| engine.gate_call(&c).map_err(|p| vec![p])),
+    )
+}
+
+pub fn scenarios_json(engine: &Engine) -> String {
+    envelope::<ScenariosAnswer>(Ok(engine.scenarios_answer()))
+}
+
+pub fn practice_json(engine: &Engine, json: &str) -> String {
+    envelope(
+        parse_call::<PracticeCall>(json).and_then(|c| engine.practice_call(&c).map_err(|p| vec![p])),
     )
 }
 

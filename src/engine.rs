@@ -3,6 +3,7 @@
 use crate::compiled::CompiledPack;
 use crate::model::{Context, Finding, Location, Problem, MAX_UTTERANCE_BYTES};
 use crate::pack::{self, Pack};
+use crate::scenario::Scenario;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ pub const DEFAULT_PACK: &str = "cn-company";
 #[derive(Clone, Default)]
 pub struct Engine {
     packs: BTreeMap<String, Arc<CompiledPack>>,
+    scenarios: Vec<Arc<Scenario>>,
 }
 
 impl Engine {
@@ -33,7 +35,46 @@ impl Engine {
                 problems
             })?;
         }
+        for (name, source) in crate::scenario::EMBEDDED_SCENARIOS {
+            engine.add_scenario(name, source)?;
+        }
         Ok(engine)
+    }
+
+    /// Adds a trainer scenario; its pack must be loaded.
+    pub fn add_scenario(&mut self, name: &str, source: &str) -> Result<(), Vec<Problem>> {
+        let scenario = crate::scenario::load(name, source)?;
+        let pack = scenario.pack.as_deref().unwrap_or(DEFAULT_PACK);
+        self.get(pack).map_err(|p| {
+            vec![Problem::new(
+                "invalid_scenario",
+                format!("scenario `{name}`: {}", p.message),
+            )
+            .help(p.help)]
+        })?;
+        if self.scenario(&scenario.id).is_ok() {
+            return Err(vec![Problem::new(
+                "invalid_scenario",
+                format!("scenario id `{}` is used twice", scenario.id),
+            )]);
+        }
+        self.scenarios.push(Arc::new(scenario));
+        Ok(())
+    }
+
+    pub fn scenarios(&self) -> impl Iterator<Item = &Scenario> {
+        self.scenarios.iter().map(|s| s.as_ref())
+    }
+
+    pub fn scenario(&self, id: &str) -> Result<&Scenario, Problem> {
+        self.scenarios()
+            .find(|s| s.id == id)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.scenarios().map(|s| s.id.as_str()).collect();
+                Problem::new("unknown_scenario", format!("unknown scenario `{id}`"))
+                    .help(format!("known scenarios: {}", known.join(", ")))
+                    .field("scenario")
+            })
     }
 
     /// Loads a pack from TOML text and makes it available by id; with `self_test`, every rule's

@@ -2,10 +2,10 @@
 //! collector says (`check`), to whole calls (`score`) and to contact attempts (`gate`).
 //!
 //! The core is pure Rust with no I/O and no clock: time is always an input. Two thin adapters
-//! wrap it: [`abi`] (a plain C-ABI for the core WebAssembly module the `callguard` host runs)
-//! and, later, a wasm-bindgen adapter for the browser.
+//! wrap it: `abi` (a plain C-ABI for the core WebAssembly module the `callguard` host runs)
+//! and `web` (wasm-bindgen, feature "web", for the browser package).
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "web")))]
 pub mod abi;
 pub mod api;
 pub mod check;
@@ -16,8 +16,12 @@ pub mod model;
 pub mod normalize;
 pub mod pack;
 pub mod pii;
+pub mod practice;
+pub mod scenario;
 pub mod score;
 pub mod transcript;
+#[cfg(feature = "web")]
+pub mod web;
 
 pub use engine::{Engine, DEFAULT_PACK, EMBEDDED_PACKS};
 pub use model::{Category, Channel, Context, Finding, Party, Problem, Severity};
