@@ -43,8 +43,8 @@ fn read<T: serde::de::DeserializeOwned>(call: JsValue) -> Result<T, Vec<Problem>
 
 /// Builds the engine now (it is otherwise built on the first call) and runs every rule's
 /// examples once, so the first keystroke is not the one that pays for it.
-#[wasm_bindgen(js_name = init, unchecked_return_type = "Answer<SelfTestAnswer>")]
-pub fn init() -> Result<JsValue, JsError> {
+#[wasm_bindgen(js_name = selfTest, unchecked_return_type = "Answer<SelfTestAnswer>")]
+pub fn self_test() -> Result<JsValue, JsError> {
     let text = ENGINE.with(|cell| {
         let mut slot = cell.borrow_mut();
         match slot.get_or_insert_with(Engine::with_embedded_packs) {
