@@ -117,6 +117,19 @@ pub struct ScoreAnswer {
     pub scorecard: Scorecard,
 }
 
+/// A transcript file's text to read into turns (what QA pages show next to a scorecard).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParseCall {
+    pub content: String,
+    pub format: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ParseAnswer {
+    pub transcript: Transcript,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GateRequest {
@@ -367,6 +380,16 @@ impl Engine {
         Ok(ScoreAnswer {
             pack: (&compiled.pack).into(),
             scorecard,
+        })
+    }
+
+    pub fn parse_call(&self, call: &ParseCall) -> Result<ParseAnswer, Problem> {
+        let format = call
+            .format
+            .parse::<Format>()
+            .map_err(|e| Problem::new("invalid_input", e).field("format"))?;
+        Ok(ParseAnswer {
+            transcript: crate::transcript::parse(&call.content, format)?,
         })
     }
 

@@ -4,7 +4,7 @@
 //! parsed into a plain JS object — so the browser, the host and native code answer identically.
 //! Types for TypeScript are in `web/callguard.d.ts`, checked by `tests/web/types.ts`.
 
-use crate::api::{self, CheckCall, GateRequest, LoadPackCall, ScoreCall};
+use crate::api::{self, CheckCall, GateRequest, LoadPackCall, ParseCall, ScoreCall};
 use crate::engine::Engine;
 use crate::model::Problem;
 use crate::practice::PracticeCall;
@@ -69,6 +69,15 @@ pub fn score_transcript(
 ) -> Result<JsValue, JsError> {
     let call = read::<ScoreCall>(call);
     with_engine(|e| call.and_then(|c| e.score_call(&c).map_err(|p| vec![p])))
+}
+
+/// Reads a transcript file's text (json, text, vtt, srt) into turns, as `scoreTranscript` does.
+#[wasm_bindgen(js_name = parseTranscript, unchecked_return_type = "Answer<ParseAnswer>")]
+pub fn parse_transcript(
+    #[wasm_bindgen(unchecked_param_type = "ParseCall")] call: JsValue,
+) -> Result<JsValue, JsError> {
+    let call = read::<ParseCall>(call);
+    with_engine(|e| call.and_then(|c| e.parse_call(&c).map_err(|p| vec![p])))
 }
 
 #[wasm_bindgen(js_name = gateContact, unchecked_return_type = "Answer<GateAnswer>")]

@@ -73,6 +73,8 @@ export interface ScoreCall {
   dpd?: number;
   id?: string;
 }
+export interface ParseCall { content: string; format: "json" | "text" | "txt" | "vtt" | "webvtt" | "srt" }
+export interface ParseAnswer { transcript: Transcript }
 export interface Deduction { category: Category; points: number; findings: number }
 export interface PromiseSummary { turn: number; concrete: boolean; days?: number }
 export interface TurnState {

@@ -1,0 +1,117 @@
+// Shared by the three pages: loading the engine (the wasm-bindgen package in ./pkg) and the
+// Chinese labels of categories, severities and parties. Everything runs in this page; nothing
+// typed or uploaded leaves the machine.
+import init, * as engine from './pkg/callguard.js';
+
+export { engine };
+
+/** Loads the WebAssembly engine once; resolves with the time it took in ms. */
+export async function loadEngine() {
+  const t0 = performance.now();
+  await init({ module_or_path: new URL('./pkg/callguard_bg.wasm', import.meta.url) });
+  return performance.now() - t0;
+}
+
+export const CATEGORY = {
+  abusive_language: '侮辱谩骂',
+  threat: '威胁恐吓',
+  impersonation: '冒充身份',
+  false_legal_claim: '虚假法律后果',
+  unauthorized_promise: '越权承诺',
+  improper_payment_channel: '违规收款渠道',
+  debt_inducement: '诱导借贷',
+  provocation: '挑衅讽刺',
+  discourtesy: '态度生硬',
+  third_party_disclosure: '向第三方泄露',
+  disclosure_before_verification: '核身前透露债务',
+  pii_exposure: '泄露个人信息',
+  minor_contact: '与未成年人谈债务',
+  vulnerable_pressure: '向困难客户施压',
+  missing_opening: '开场白缺失',
+  missing_closing: '结束语缺失',
+  vague_promise: '还款承诺不具体',
+  outside_calling_window: '非允许时段',
+  contact_frequency: '联系过于频繁',
+  third_party_contact: '不得联系第三方',
+  field_visit: '上门人数不足',
+};
+
+export const SEVERITY = { error: '违规', warning: '提醒', info: '提示' };
+export const PARTY = { debtor: '债务人本人', third_party: '第三方', unknown: '身份未确认', minor: '未成年人' };
+export const SPEAKER = { agent: '坐席', customer: '客户', third_party: '第三方', unknown: '未知' };
+export const THIRD_PARTY_POLICY = {
+  never: '不得联系第三方',
+  if_unreachable: '仅在联系不上客户时可联系第三方（只请其转告）',
+  if_unreachable_or_broken_promise: '联系不上客户或客户爽约时可联系第三方（只请其转告）',
+  allowed: '可联系第三方（仍不得透露债务）',
+};
+
+export function categoryLabel(c) {
+  return CATEGORY[c] ?? c;
+}
+
+/** Escapes text for innerHTML. */
+export function esc(text) {
+  return String(text ?? '')
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;');
+}
+
+/** Renders a failure answer's errors as one line each. */
+export function problems(answer) {
+  return (answer.errors ?? []).map((e) => e.message + (e.help ? `（${e.help}）` : '')).join('\n');
+}
+
+/** HTML of `text` with each finding's UTF-16 span wrapped in a <mark>. Overlaps are merged. */
+export function markSpans(text, findings, attrs = () => '') {
+  const sorted = [...findings]
+    .map((f, i) => ({ f, i }))
+    .filter(({ f }) => f.utf16_end > f.utf16_start)
+    .sort((a, b) => a.f.utf16_start - b.f.utf16_start || b.f.utf16_end - a.f.utf16_end);
+  let html = '';
+  let at = 0;
+  for (const { f, i } of sorted) {
+    if (f.utf16_start < at) continue;
+    html += esc(text.slice(at, f.utf16_start));
+    html += `<mark class="flag ${f.severity}" data-finding="${i}" ${attrs(f, i)}>${esc(text.slice(f.utf16_start, f.utf16_end))}</mark>`;
+    at = f.utf16_end;
+  }
+  return html + esc(text.slice(at));
+}
+
+/** The shared page header with the three pages. */
+export function nav(current) {
+  const pages = [
+    ['index.html', '话术助手', 'Script assistant'],
+    ['review.html', '质检评分', 'QA review'],
+    ['train.html', '培训练习', 'Trainer'],
+  ];
+  const links = pages
+    .map(([href, zh, en]) => `<a href="${href}"${href === current ? ' aria-current="page"' : ''}>${zh}<small>${en}</small></a>`)
+    .join('');
+  return `<span class="brand">callguard <small>催收合规</small></span><nav>${links}</nav><span class="local" title="全部在本机浏览器中运行，不上传任何内容">🔒 本地运行 · 不上传</span>`;
+}
+
+/** A finding as a card: reason, rule, sources and (optionally) a rewrite button. */
+export function findingCard(f, { rewrite = false, index = 0 } = {}) {
+  const sources = (f.sources ?? []).map((s) => `<li>${esc(s)}</li>`).join('');
+  const fix = f.suggestion
+    ? `<div class="suggestion">建议改为：<q>${esc(f.suggestion)}</q>${rewrite ? ` <button type="button" class="apply" data-finding="${index}">一键替换</button>` : ''}</div>`
+    : '';
+  return `<div class="card ${f.severity}">
+    <div class="card-head"><span class="badge ${f.severity}">${SEVERITY[f.severity] ?? f.severity}</span> <b>${esc(categoryLabel(f.category))}</b> <code>${esc(f.rule)}</code>${f.excerpt ? ` · “${esc(f.excerpt)}”` : ''}</div>
+    <p>${esc(f.message)}</p>${fix}
+    ${sources ? `<details><summary>依据</summary><ul class="sources">${sources}</ul></details>` : ''}
+  </div>`;
+}
+
+/** One line per rule broken in a turn (a rule flagged at several spans is listed once). */
+export function turnNotes(findings) {
+  const seen = new Set();
+  return findings
+    .filter((f) => !seen.has(f.rule) && seen.add(f.rule))
+    .map((f) => `<div class="muted">⚠ <span class="badge ${f.severity}">${SEVERITY[f.severity] ?? f.severity}</span> ${esc(categoryLabel(f.category))}：${esc(f.message)}${f.suggestion ? ` 建议：“${esc(f.suggestion)}”` : ''}</div>`)
+    .join('');
+}
