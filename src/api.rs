@@ -4,7 +4,7 @@
 use crate::engine::{Engine, DEFAULT_PACK};
 use crate::gate::{GateAnswer, GateCall};
 use crate::model::{parse_dpd, Channel, Context, Finding, Location, Party, Problem};
-use crate::pack::{Calling, Notice, Pack, Stage, StageView};
+use crate::pack::{Calling, Notice, Pack, Stage, StageView, ThirdPartyPolicy};
 use crate::practice::{Practice, PracticeCall};
 use crate::scenario::Goal;
 use crate::score::Scorecard;
@@ -205,6 +205,37 @@ pub struct LoadPackAnswer {
     pub pack: PackSummary,
 }
 
+/// A third party on the line at a stage whose policy is never to contact third parties: an `info`
+/// finding (no score deduction) that says what may still be said. A call's score does not use
+/// it — a third party who picks up the debtor's phone was not called by the collector — but a
+/// collector drafting what to say to a contact at this stage should see it.
+fn third_party_stage_notice(stage: &StageView, ctx: &Context) -> Option<Finding> {
+    if ctx.party != Party::ThirdParty || stage.third_party_contact != ThirdPartyPolicy::Never {
+        return None;
+    }
+    Some(Finding {
+        rule: "stage.third_party_contact".into(),
+        category: crate::model::Category::ThirdPartyContact,
+        severity: crate::model::Severity::Info,
+        start: 0,
+        end: 0,
+        utf16_start: 0,
+        utf16_end: 0,
+        excerpt: String::new(),
+        message: format!(
+            "{}：本阶段不得主动联系第三方；如系第三方代接，只请其转告回电，不谈任何债务信息。",
+            if stage.name.is_empty() {
+                "当前阶段"
+            } else {
+                &stage.name
+            }
+        ),
+        suggestion: None,
+        sources: stage.sources.clone(),
+        turn: None,
+    })
+}
+
 /// A scenario as the trainer's page lists it (without its script, which the trainee meets live).
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioSummary {
@@ -329,11 +360,18 @@ impl Engine {
             })?;
             ctx.dpd = Some(found.from);
         }
-        let findings = self.check(&compiled.pack.id, &call.text, &ctx)?;
+        let mut findings = self.check(&compiled.pack.id, &call.text, &ctx)?;
+        let stage = ctx.dpd.map(|d| compiled.pack.stage_at(d));
+        if let Some(notice) = stage
+            .as_ref()
+            .and_then(|s| third_party_stage_notice(s, &ctx))
+        {
+            findings.insert(0, notice);
+        }
         Ok(CheckAnswer {
             pack: (&compiled.pack).into(),
             findings,
-            stage: ctx.dpd.map(|d| compiled.pack.stage_at(d)),
+            stage,
         })
     }
 
@@ -481,7 +519,8 @@ pub fn scenarios_json(engine: &Engine) -> String {
 
 pub fn practice_json(engine: &Engine, json: &str) -> String {
     envelope(
-        parse_call::<PracticeCall>(json).and_then(|c| engine.practice_call(&c).map_err(|p| vec![p])),
+        parse_call::<PracticeCall>(json)
+            .and_then(|c| engine.practice_call(&c).map_err(|p| vec![p])),
     )
 }
 

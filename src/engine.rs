@@ -67,14 +67,12 @@ impl Engine {
     }
 
     pub fn scenario(&self, id: &str) -> Result<&Scenario, Problem> {
-        self.scenarios()
-            .find(|s| s.id == id)
-            .ok_or_else(|| {
-                let known: Vec<&str> = self.scenarios().map(|s| s.id.as_str()).collect();
-                Problem::new("unknown_scenario", format!("unknown scenario `{id}`"))
-                    .help(format!("known scenarios: {}", known.join(", ")))
-                    .field("scenario")
-            })
+        self.scenarios().find(|s| s.id == id).ok_or_else(|| {
+            let known: Vec<&str> = self.scenarios().map(|s| s.id.as_str()).collect();
+            Problem::new("unknown_scenario", format!("unknown scenario `{id}`"))
+                .help(format!("known scenarios: {}", known.join(", ")))
+                .field("scenario")
+        })
     }
 
     /// Loads a pack from TOML text and makes it available by id; with `self_test`, every rule's

@@ -161,7 +161,10 @@ fn validate(s: &Scenario) -> Vec<(String, String)> {
     let mut ids = BTreeSet::new();
     for step in &s.steps {
         if !ids.insert(step.id.as_str()) {
-            problems.push(("steps".into(), format!("step `{}` is defined twice", step.id)));
+            problems.push((
+                "steps".into(),
+                format!("step `{}` is defined twice", step.id),
+            ));
         }
     }
     if !matches!(s.counterpart, Party::Debtor | Party::ThirdParty) {
@@ -209,12 +212,18 @@ fn validate(s: &Scenario) -> Vec<(String, String)> {
         }
     }
     if !s.steps.iter().any(|st| st.next.is_none()) {
-        problems.push(("steps".into(), "no step ends the call (every step has `next`)".into()));
+        problems.push((
+            "steps".into(),
+            "no step ends the call (every step has `next`)".into(),
+        ));
     }
     let mut objective_ids = BTreeSet::new();
     for o in &s.objectives {
         if !objective_ids.insert(o.id.as_str()) {
-            problems.push(("objectives".into(), format!("objective `{}` is defined twice", o.id)));
+            problems.push((
+                "objectives".into(),
+                format!("objective `{}` is defined twice", o.id),
+            ));
         }
         match o.goal {
             Goal::Said if o.phrases.is_empty() => problems.push((

@@ -162,7 +162,8 @@ fn missing_groups(groups: &[(String, Regex)], turns: &[&str]) -> Vec<String> {
 /// Whether an agent turn says the pack's whole closing (the trainee hangs up politely).
 pub fn says_closing(compiled: &CompiledPack, text: &str) -> bool {
     let normalized = Normalized::new(text);
-    !compiled.closing.is_empty() && missing_groups(&compiled.closing, &[&normalized.text]).is_empty()
+    !compiled.closing.is_empty()
+        && missing_groups(&compiled.closing, &[&normalized.text]).is_empty()
 }
 
 fn requirement_finding(

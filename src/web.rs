@@ -1,5 +1,5 @@
 //! The browser adapter (feature "web"): the engine's operations as camelCase wasm-bindgen
-//! functions. It holds no logic: a call object is read with serde-wasm-bindgen, the engine's
+//! functions. It holds no logic: a call object is read through its JSON text, the engine's
 //! typed operation runs, and the answer is the same success / failure envelope the ABI returns,
 //! parsed into a plain JS object — so the browser, the host and native code answer identically.
 //! Types for TypeScript are in `web/callguard.d.ts`, checked by `tests/web/types.ts`.
@@ -33,12 +33,21 @@ fn with_engine<T: Serialize>(
     js_sys::JSON::parse(&text).map_err(|_| JsError::new("callguard: answer is not JSON"))
 }
 
-/// Reads a call object; a wrong shape is a failure answer that names the problem.
+/// Reads a call object through its JSON text, so unknown fields (a misspelt
+/// `identity_verifed`) are refused exactly as the ABI and the host refuse them; serde-wasm-bindgen
+/// reads only the fields it knows and would let such typos pass silently.
 fn read<T: serde::de::DeserializeOwned>(call: JsValue) -> Result<T, Vec<Problem>> {
-    serde_wasm_bindgen::from_value(call).map_err(|e| {
-        vec![Problem::new("invalid_call", format!("invalid call: {e}"))
+    let text = js_sys::JSON::stringify(&call)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| {
+            vec![Problem::new(
+                "invalid_call",
+                "invalid call: expected an object that JSON can represent",
+            )
             .help("see the TypeScript types in callguard.d.ts")]
-    })
+        })?;
+    api::parse_call(&text)
 }
 
 /// Builds the engine now (it is otherwise built on the first call) and runs every rule's

@@ -84,3 +84,29 @@ fn a_broken_pack_reports_line_column_and_rule() {
     assert_eq!(err["location"]["rule"], "bad.rule");
     assert!(err["location"]["column"].is_number());
 }
+
+#[test]
+fn a_third_party_at_a_no_contact_stage_gets_a_notice_that_changes_with_the_dpd() {
+    let engine = callguard::Engine::with_embedded_packs().unwrap_or_else(|p| panic!("{p:?}"));
+    let at = |dpd: u32| -> serde_json::Value {
+        let answer = callguard::api::check_json(
+            &engine,
+            &serde_json::json!({"text": "麻烦您转告他回个电话", "context": {"dpd": dpd, "party": "third_party"}}).to_string(),
+        );
+        serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let early = at(3);
+    assert_eq!(
+        early["findings"][0]["rule"], "stage.third_party_contact",
+        "{early}"
+    );
+    assert_eq!(early["findings"][0]["severity"], "info");
+    assert!(!early["findings"][0]["sources"]
+        .as_array()
+        .is_none_or(|s| s.is_empty()));
+    assert_eq!(
+        at(20)["findings"].as_array().map(Vec::len),
+        Some(0),
+        "M1-3 allows a message"
+    );
+}

@@ -14,7 +14,10 @@ use callguard::Engine;
 #[test]
 fn every_scenario_has_walkthroughs_that_get_their_outcome() {
     let engine = Engine::with_embedded_packs().unwrap_or_else(|p| panic!("{p:?}"));
-    assert!(EMBEDDED_SCENARIOS.len() >= 6, "the six scenarios of issue 4");
+    assert!(
+        EMBEDDED_SCENARIOS.len() >= 6,
+        "the six scenarios of issue 4"
+    );
     let mut failures = Vec::new();
     for scenario in engine.scenarios() {
         assert!(
@@ -30,8 +33,16 @@ fn every_scenario_has_walkthroughs_that_get_their_outcome() {
             let p = callguard::practice::practice(pack, scenario, &w.replies)
                 .unwrap_or_else(|e| panic!("{at}: {e}"));
             if !p.finished {
-                let turns: Vec<String> = p.turns.iter().map(|t| format!("{:?}: {}", t.speaker, t.text)).collect();
-                failures.push(format!("{at}: not finished; waiting at `{:?}`\n  {}", p.next, turns.join("\n  ")));
+                let turns: Vec<String> = p
+                    .turns
+                    .iter()
+                    .map(|t| format!("{:?}: {}", t.speaker, t.text))
+                    .collect();
+                failures.push(format!(
+                    "{at}: not finished; waiting at `{:?}`\n  {}",
+                    p.next,
+                    turns.join("\n  ")
+                ));
                 continue;
             }
             let wrong: Vec<String> = p
@@ -41,38 +52,89 @@ fn every_scenario_has_walkthroughs_that_get_their_outcome() {
                     (w.done.contains(&o.id) && o.status != Status::Done)
                         || (w.missed.contains(&o.id) && o.status != Status::Missed)
                 })
-                .map(|o| format!("{} is {:?} ({:?}, turn {:?})", o.id, o.status, o.reason, o.turn))
+                .map(|o| {
+                    format!(
+                        "{} is {:?} ({:?}, turn {:?})",
+                        o.id, o.status, o.reason, o.turn
+                    )
+                })
                 .collect();
             if !wrong.is_empty() {
-                let turns: Vec<String> = p.turns.iter().map(|t| format!("{:?}: {}", t.speaker, t.text)).collect();
+                let turns: Vec<String> = p
+                    .turns
+                    .iter()
+                    .map(|t| format!("{:?}: {}", t.speaker, t.text))
+                    .collect();
                 failures.push(format!("{at}: {wrong:?}\n  {}", turns.join("\n  ")));
                 continue;
             }
             for id in &w.done {
-                let o = p.objectives.iter().find(|o| &o.id == id).unwrap_or_else(|| panic!("{at}: no objective {id}"));
-                assert_eq!(o.status, Status::Done, "{at}: objective `{id}` is {:?} ({:?})\n{:#?}", o.status, o.reason, p.turns);
+                let o = p
+                    .objectives
+                    .iter()
+                    .find(|o| &o.id == id)
+                    .unwrap_or_else(|| panic!("{at}: no objective {id}"));
+                assert_eq!(
+                    o.status,
+                    Status::Done,
+                    "{at}: objective `{id}` is {:?} ({:?})\n{:#?}",
+                    o.status,
+                    o.reason,
+                    p.turns
+                );
             }
             for id in &w.missed {
-                let o = p.objectives.iter().find(|o| &o.id == id).unwrap_or_else(|| panic!("{at}: no objective {id}"));
-                assert_eq!(o.status, Status::Missed, "{at}: objective `{id}` is {:?}\n{:#?}", o.status, p.turns);
+                let o = p
+                    .objectives
+                    .iter()
+                    .find(|o| &o.id == id)
+                    .unwrap_or_else(|| panic!("{at}: no objective {id}"));
+                assert_eq!(
+                    o.status,
+                    Status::Missed,
+                    "{at}: objective `{id}` is {:?}\n{:#?}",
+                    o.status,
+                    p.turns
+                );
             }
             let score = p.scorecard.score;
-            if w.min_score.is_some_and(|min| score < min) || w.max_score.is_some_and(|max| score > max) {
-                let found: Vec<String> = p.scorecard.findings.iter().map(|f| format!("{} `{}`", f.rule, f.excerpt)).collect();
-                failures.push(format!("{at}: score {score} outside {:?}..{:?}: {found:?}", w.min_score, w.max_score));
+            if w.min_score.is_some_and(|min| score < min)
+                || w.max_score.is_some_and(|max| score > max)
+            {
+                let found: Vec<String> = p
+                    .scorecard
+                    .findings
+                    .iter()
+                    .map(|f| format!("{} `{}`", f.rule, f.excerpt))
+                    .collect();
+                failures.push(format!(
+                    "{at}: score {score} outside {:?}..{:?}: {found:?}",
+                    w.min_score, w.max_score
+                ));
                 continue;
             }
             let debrief = p.debrief.unwrap_or_else(|| panic!("{at}: no debrief"));
             assert_eq!(debrief.score, score);
             for d in &debrief.deductions {
-                assert!(!d.rules.is_empty(), "{at}: deduction {:?} without a rule", d.category);
+                assert!(
+                    !d.rules.is_empty(),
+                    "{at}: deduction {:?} without a rule",
+                    d.category
+                );
                 for r in &d.rules {
-                    assert!(!r.sources.is_empty(), "{at}: rule `{}` cites no source", r.rule);
+                    assert!(
+                        !r.sources.is_empty(),
+                        "{at}: rule `{}` cites no source",
+                        r.rule
+                    );
                 }
             }
             let missed: Vec<&str> = debrief.missed.iter().map(|m| m.id.as_str()).collect();
             for id in &w.missed {
-                assert!(missed.contains(&id.as_str()), "{at}: debrief omits missed `{id}`");
+                assert!(
+                    missed.contains(&id.as_str()),
+                    "{at}: debrief omits missed `{id}`"
+                );
             }
         }
     }
@@ -86,27 +148,51 @@ fn a_practice_in_progress_waits_for_the_next_reply() {
         scenario: "roommate".into(),
         replies: vec!["您好，我是金桥消费金融的客服小李，请问周斌先生在吗？".into()],
     };
-    let answer = engine.practice_call(&call).unwrap_or_else(|p| panic!("{p}"));
+    let answer = engine
+        .practice_call(&call)
+        .unwrap_or_else(|p| panic!("{p}"));
     let p = &answer.practice;
     assert!(!p.finished);
     assert_eq!(p.turns.len(), 3, "line, reply, next line: {:#?}", p.turns);
     assert_eq!(p.next.as_deref(), Some(p.turns[2].text.as_str()));
     assert!(p.debrief.is_none());
-    let no_disclosure = p.objectives.iter().find(|o| o.id == "no_disclosure").unwrap_or_else(|| panic!("objective"));
+    let no_disclosure = p
+        .objectives
+        .iter()
+        .find(|o| o.id == "no_disclosure")
+        .unwrap_or_else(|| panic!("objective"));
     assert_eq!(no_disclosure.status, Status::Pending);
 
     // The same call, then a disclosure to the roommate: flagged on that reply, objective missed.
     let mut replies = call.replies.clone();
     replies.push("他在我们这里的贷款已经逾期20天了，欠款3600元。".into());
     let answer = engine
-        .practice_call(&callguard::practice::PracticeCall { scenario: "roommate".into(), replies })
+        .practice_call(&callguard::practice::PracticeCall {
+            scenario: "roommate".into(),
+            replies,
+        })
         .unwrap_or_else(|p| panic!("{p}"));
     let p = &answer.practice;
-    assert!(p.findings.iter().any(|f| f.category == callguard::Category::ThirdPartyDisclosure), "{:#?}", p.findings);
+    assert!(
+        p.findings
+            .iter()
+            .any(|f| f.category == callguard::Category::ThirdPartyDisclosure),
+        "{:#?}",
+        p.findings
+    );
     assert!(p.findings.iter().all(|f| f.turn == Some(3)));
-    let no_disclosure = p.objectives.iter().find(|o| o.id == "no_disclosure").unwrap_or_else(|| panic!("objective"));
+    let no_disclosure = p
+        .objectives
+        .iter()
+        .find(|o| o.id == "no_disclosure")
+        .unwrap_or_else(|| panic!("objective"));
     assert_eq!(no_disclosure.status, Status::Missed);
-    assert!(p.turns.last().is_some_and(|t| t.step.as_deref() == Some("leaked")), "the roommate reacts to the leak");
+    assert!(
+        p.turns
+            .last()
+            .is_some_and(|t| t.step.as_deref() == Some("leaked")),
+        "the roommate reacts to the leak"
+    );
 }
 
 #[test]
@@ -116,10 +202,14 @@ fn bad_practice_calls_get_clear_errors() {
     assert!(unknown.contains("unknown scenario `nope`"), "{unknown}");
     let too_many = callguard::api::practice_json(
         &engine,
-        &format!(r#"{{"scenario":"roommate","replies":{}}}"#, serde_json::to_string(&vec!["好的"; 40]).unwrap_or_default()),
+        &format!(
+            r#"{{"scenario":"roommate","replies":{}}}"#,
+            serde_json::to_string(&vec!["好的"; 40]).unwrap_or_default()
+        ),
     );
     assert!(too_many.contains(r#""type":"failure""#), "{too_many}");
-    let bad_field = callguard::api::practice_json(&engine, r#"{"scenario":"roommate","reply":"x"}"#);
+    let bad_field =
+        callguard::api::practice_json(&engine, r#"{"scenario":"roommate","reply":"x"}"#);
     assert!(bad_field.contains("unknown field `reply`"), "{bad_field}");
 }
 
@@ -140,11 +230,18 @@ id = "a"
 customer = "喂"
 next = "b"
 "#;
-    let problems = callguard::scenario::load("x", broken).err().unwrap_or_default();
+    let problems = callguard::scenario::load("x", broken)
+        .err()
+        .unwrap_or_default();
     let text = format!("{problems:?}");
     assert!(text.contains("unknown step `b`"), "{text}");
     assert!(text.contains("counterpart must be"), "{text}");
     assert!(text.contains("needs `phrases`"), "{text}");
-    let syntax = callguard::scenario::load("y", "id = ").err().unwrap_or_default();
-    assert!(syntax[0].location.as_ref().and_then(|l| l.line).is_some(), "{syntax:?}");
+    let syntax = callguard::scenario::load("y", "id = ")
+        .err()
+        .unwrap_or_default();
+    assert!(
+        syntax[0].location.as_ref().and_then(|l| l.line).is_some(),
+        "{syntax:?}"
+    );
 }

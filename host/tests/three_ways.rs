@@ -62,7 +62,8 @@ fn node(calls: &[(&str, Value)]) -> Vec<Value> {
         .map(|(op, call)| json!({"op": op, "call": call}).to_string() + "\n")
         .collect();
     let mut cmd = Command::new("node");
-    cmd.arg("tests/web/answer.mjs").env("CALLGUARD_WEB_PKG", &pkg);
+    cmd.arg("tests/web/answer.mjs")
+        .env("CALLGUARD_WEB_PKG", &pkg);
     let answers = json_lines(cmd, &input);
     assert_eq!(answers.len(), calls.len(), "node answered every call");
     answers
@@ -130,10 +131,7 @@ fn every_fixture_scores_the_same_in_all_three() {
         let native = native(callguard::api::score_json(&engine, &call.to_string()));
         let path = format!("tests/fixtures/{file}");
         let dpd = dpd.to_string();
-        let host = host(
-            &["score", "--pack", "cn-company", "--dpd", &dpd, &path],
-            "",
-        );
+        let host = host(&["score", "--pack", "cn-company", "--dpd", &dpd, &path], "");
         let mut native_without_id = native.clone();
         if let Some(obj) = native_without_id.as_object_mut() {
             obj.remove("id");
@@ -143,8 +141,14 @@ fn every_fixture_scores_the_same_in_all_three() {
             obj.remove("id");
         }
         assert_eq!(native["type"], "success", "{file}: {native}");
-        assert_eq!(browser, &native, "{file}: browser package and native disagree");
-        assert_eq!(host[0], native_without_id, "{file}: host and native disagree");
+        assert_eq!(
+            browser, &native,
+            "{file}: browser package and native disagree"
+        );
+        assert_eq!(
+            host[0], native_without_id,
+            "{file}: host and native disagree"
+        );
         assert_eq!(host[0], browser_without_id);
     }
 }
@@ -153,12 +157,27 @@ fn every_fixture_scores_the_same_in_all_three() {
 fn utterances_check_the_same_with_spans_in_every_unit() {
     let engine = callguard::Engine::with_embedded_packs().unwrap_or_else(|p| panic!("{p:?}"));
     let cases = [
-        ("😀𠀀🇨🇳他在我们这里的贷款已经逾期了", json!({"dpd": 10, "party": "third_party"})),
-        ("你这个老賴，趕緊還錢！", json!({"dpd": 40, "identity_verified": true})),
-        ("我们是 公 安 局 的，你 要 坐 牢", json!({"dpd": 95, "identity_verified": true})),
-        ("可以给您减免全部利息，把钱转到我个人微信就行", json!({"dpd": 20, "identity_verified": true})),
+        (
+            "😀𠀀🇨🇳他在我们这里的贷款已经逾期了",
+            json!({"dpd": 10, "party": "third_party"}),
+        ),
+        (
+            "你这个老賴，趕緊還錢！",
+            json!({"dpd": 40, "identity_verified": true}),
+        ),
+        (
+            "我们是 公 安 局 的，你 要 坐 牢",
+            json!({"dpd": 95, "identity_verified": true}),
+        ),
+        (
+            "可以给您减免全部利息，把钱转到我个人微信就行",
+            json!({"dpd": 20, "identity_verified": true}),
+        ),
         ("您好，请问是张伟先生本人吗？", json!({"dpd": 3})),
-        ("身份证号110101199003074514，卡号6222020200112233445", json!({"identity_verified": true})),
+        (
+            "身份证号110101199003074514，卡号6222020200112233445",
+            json!({"identity_verified": true}),
+        ),
         ("", json!({})),
         ("你好", json!({"dpd": -1})),
         ("你好", json!({"party": "boss"})),
@@ -166,16 +185,23 @@ fn utterances_check_the_same_with_spans_in_every_unit() {
     let mut calls = Vec::new();
     let mut jsonl = String::new();
     for (i, (text, context)) in cases.iter().enumerate() {
-        calls.push(("check", json!({"pack": "cn-company", "text": text, "context": context})));
+        calls.push((
+            "check",
+            json!({"pack": "cn-company", "text": text, "context": context}),
+        ));
         jsonl.push_str(&json!({"id": i.to_string(), "text": text, "context": context}).to_string());
         jsonl.push('\n');
     }
     let browser = node(&calls);
     let host = host(&["check", "--pack", "cn-company", "--jsonl", "-"], &jsonl);
     assert_eq!(host.len(), cases.len());
-    for (i, (((text, _), (_, call)), browser)) in cases.iter().zip(&calls).zip(&browser).enumerate() {
+    for (i, (((text, _), (_, call)), browser)) in cases.iter().zip(&calls).zip(&browser).enumerate()
+    {
         let native = native(callguard::api::check_json(&engine, &call.to_string()));
-        assert_eq!(browser, &native, "case {i}: browser package and native disagree");
+        assert_eq!(
+            browser, &native,
+            "case {i}: browser package and native disagree"
+        );
         let mut host = host[i].clone();
         if let Some(obj) = host.as_object_mut() {
             obj.remove("line");
@@ -184,14 +210,29 @@ fn utterances_check_the_same_with_spans_in_every_unit() {
         // The UTF-16 span is what a JS string slice needs; the byte span what Rust needs.
         let units: Vec<u16> = text.encode_utf16().collect();
         for f in native["findings"].as_array().cloned().unwrap_or_default() {
-            let (s, e) = (f["utf16_start"].as_u64().unwrap_or(0) as usize, f["utf16_end"].as_u64().unwrap_or(0) as usize);
+            let (s, e) = (
+                f["utf16_start"].as_u64().unwrap_or(0) as usize,
+                f["utf16_end"].as_u64().unwrap_or(0) as usize,
+            );
             let js_slice = String::from_utf16(&units[s..e]).unwrap_or_default();
-            let (bs, be) = (f["start"].as_u64().unwrap_or(0) as usize, f["end"].as_u64().unwrap_or(0) as usize);
-            assert_eq!(js_slice, text[bs..be], "case {i}: UTF-16 and byte spans cover the same text");
+            let (bs, be) = (
+                f["start"].as_u64().unwrap_or(0) as usize,
+                f["end"].as_u64().unwrap_or(0) as usize,
+            );
+            assert_eq!(
+                js_slice,
+                text[bs..be],
+                "case {i}: UTF-16 and byte spans cover the same text"
+            );
             assert_eq!(js_slice, f["excerpt"].as_str().unwrap_or_default());
         }
     }
-    assert!(native(callguard::api::check_json(&engine, &calls[0].1.to_string()))["findings"][0]["utf16_start"].as_u64() > Some(6));
+    assert!(
+        native(callguard::api::check_json(&engine, &calls[0].1.to_string()))["findings"][0]
+            ["utf16_start"]
+            .as_u64()
+            > Some(6)
+    );
 }
 
 #[test]
@@ -216,7 +257,10 @@ fn gate_and_practice_answer_the_same() {
     let browser = node(&calls);
     let gate_native = native(callguard::api::gate_json(&engine, &calls[0].1.to_string()));
     assert_eq!(browser[0], gate_native);
-    let gate_host = host(&["gate", "--pack", "cn-company", "--json", "-"], &contact.to_string());
+    let gate_host = host(
+        &["gate", "--pack", "cn-company", "--json", "-"],
+        &contact.to_string(),
+    );
     assert_eq!(gate_host[0], gate_native);
     assert_eq!(browser[1], native(callguard::api::packs_json(&engine)));
     assert_eq!(browser[2], native(callguard::api::scenarios_json(&engine)));
@@ -224,6 +268,9 @@ fn gate_and_practice_answer_the_same() {
     for (call, browser) in practice.iter().zip(&browser[3..]) {
         let native = native(callguard::api::practice_json(&engine, &call.to_string()));
         assert_eq!(native["type"], "success", "{call}: {native}");
-        assert_eq!(browser, &native, "{call}: browser package and native disagree");
+        assert_eq!(
+            browser, &native,
+            "{call}: browser package and native disagree"
+        );
     }
 }
