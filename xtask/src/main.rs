@@ -1,4 +1,4 @@
-//! `cargo xtask <task>`: setup, build, test, demo. Every install step is idempotent.
+//! `cargo xtask <task>`: setup, build, test, demo, loadtest, fuzz. Every install step is idempotent.
 
 mod loadtest;
 
@@ -48,7 +48,19 @@ fn core_profile(cmd: &mut Command) -> &mut Command {
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
 }
 
-/// Installs what the build needs, skipping what is already there.
+/// The wasm-bindgen version the `web` feature pins in Cargo.toml; the CLI must match it exactly.
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+/// Whether `program args…` runs and prints something containing `expect`.
+fn prints(program: &str, args: &[&str], expect: &str) -> bool {
+    Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(expect))
+}
+
+/// Installs what the build and the tests need, skipping what is already there (see
+/// ../shared/TOOLCHAIN.md for why each comes from where it does).
 fn setup() -> Result<()> {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
@@ -64,6 +76,111 @@ fn setup() -> Result<()> {
         Ok(_) => run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?,
         Err(e) => bail!("rustup is needed to add the {WASM_TARGET} target: {e}"),
     }
+    if prints("wasm-pack", &["--version"], "wasm-pack") {
+        eprintln!("setup: wasm-pack already installed");
+    } else {
+        run(cargo().args(["install", "wasm-pack", "--locked"]))?;
+    }
+    if prints("wasm-bindgen", &["--version"], WASM_BINDGEN_VERSION) {
+        eprintln!("setup: wasm-bindgen {WASM_BINDGEN_VERSION} already installed");
+    } else {
+        // Not --locked: its lockfile pins a webpki-roots the registry mirror lacks.
+        run(cargo().args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &format!("={WASM_BINDGEN_VERSION}"),
+        ]))?;
+    }
+    let tools = root().join("tools/node_modules");
+    let have_tools = ["binaryen", "playwright-core", "typescript"]
+        .iter()
+        .all(|p| tools.join(p).join("package.json").exists());
+    if have_tools {
+        eprintln!("setup: node tools already installed in tools/node_modules");
+    } else {
+        run(Command::new("npm").args(["ci", "--prefix", "tools", "--no-audit", "--no-fund"]))?;
+    }
+    let fonts = Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc");
+    if Path::new("/usr/bin/chromium").exists()
+        && Path::new("/usr/bin/chromedriver").exists()
+        && fonts.exists()
+    {
+        eprintln!("setup: chromium, chromedriver and CJK fonts already installed");
+    } else {
+        // Debian's Chromium for the browser tests, and CJK fonts so pages render Chinese.
+        run(Command::new("apt-get").arg("update"))?;
+        run(Command::new("apt-get").args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+            "fonts-noto-cjk",
+        ]))?;
+    }
+    Ok(())
+}
+
+/// PATH with tools/node_modules/.bin first, so wasm-pack finds binaryen 132's wasm-opt and
+/// never Debian's (which breaks wasm-bindgen output) or a download.
+fn tools_path() -> std::ffi::OsString {
+    let mut paths = vec![root().join("tools/node_modules/.bin")];
+    if let Some(path) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(paths).unwrap_or_default()
+}
+
+/// The browser package (`www/pkg`, wasm-bindgen, feature "web") and the sample calls the pages
+/// offer (`www/samples`, copied from tests/fixtures).
+fn build_web() -> Result<()> {
+    run(core_profile(
+        Command::new("wasm-pack")
+            .args([
+                "build",
+                "--target",
+                "web",
+                "--out-dir",
+                "www/pkg",
+                "--release",
+                "--mode",
+                "no-install",
+                ".",
+                "--",
+                "--features",
+                "web",
+                "--locked",
+            ])
+            .env("PATH", tools_path()),
+    ))?;
+    let samples = root().join("www/samples");
+    std::fs::create_dir_all(&samples)?;
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(root().join("tests/fixtures"))? {
+        let path = entry?.path();
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !["json", "txt", "vtt", "srt"].contains(&ext) {
+            continue;
+        }
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        std::fs::copy(&path, samples.join(&name))?;
+        names.push(name);
+    }
+    names.sort();
+    std::fs::write(samples.join("index.json"), serde_json::to_string(&names)?)?;
+    // The live-call demo streams a call where a roommate is told about the debt.
+    std::fs::copy(
+        root().join("tests/fixtures/10_third_party_roommate.json"),
+        samples.join("live-sample.json"),
+    )?;
+    let wasm = root().join("www/pkg/callguard_bg.wasm");
+    let bytes = std::fs::metadata(&wasm).map(|m| m.len()).unwrap_or(0);
+    eprintln!("built {} ({bytes} bytes)", wasm.display());
     Ok(())
 }
 
@@ -97,7 +214,7 @@ fn build() -> Result<()> {
         "built {} ({bytes} bytes) and target/release/callguard",
         module.display()
     );
-    Ok(())
+    build_web()
 }
 
 fn test() -> Result<()> {
@@ -129,8 +246,60 @@ fn test() -> Result<()> {
         "warnings",
     ])))?;
     run(cargo()
+        .args([
+            "clippy",
+            "--package",
+            "callguard",
+            "--features",
+            "web",
+            "--lib",
+            "--test",
+            "web",
+            "--target",
+            WASM_TARGET,
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .env("PATH", tools_path()))?;
+    run(cargo()
         .args(["test", "--workspace", "--release", "--locked"])
         .env("CALLGUARD_CORE_WASM", core_module())
+        .env("CALLGUARD_WEB_PKG", root().join("www/pkg"))
+        .env("CALLGUARD_BIN", root().join("target/release/callguard")))?;
+    // The browser package's own tests, under node and then in headless Chromium.
+    let wasm_test = || {
+        let mut cmd = cargo();
+        cmd.args([
+            "test",
+            "--release",
+            "--locked",
+            "--target",
+            WASM_TARGET,
+            "--package",
+            "callguard",
+            "--features",
+            "web",
+            "--test",
+            "web",
+        ])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("PATH", tools_path());
+        cmd
+    };
+    run(&mut wasm_test())?;
+    run(wasm_test()
+        .env("WASM_BINDGEN_USE_BROWSER", "1")
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver"))?;
+    run(Command::new(root().join("tools/node_modules/.bin/tsc"))
+        .args(["-p", "tests/web/tsconfig.json"]))?;
+    eprintln!("tsc: tests/web/types.ts type-checks against www/pkg/callguard.d.ts");
+    run(Command::new("node")
+        .arg("tests/e2e/pages.mjs")
         .env("CALLGUARD_BIN", root().join("target/release/callguard")))?;
     Ok(())
 }
@@ -198,9 +367,9 @@ fn main() -> Result<()> {
         "fuzz" => fuzz(),
         _ => {
             eprintln!("usage: cargo xtask <setup|build|test|demo>");
-            eprintln!("  setup  install the wasm32 target (idempotent)");
-            eprintln!("  build  core module, then target/release/callguard with it embedded");
-            eprintln!("  test   build, fmt, clippy (native and wasm32), every test");
+            eprintln!("  setup  install wasm32, wasm-pack, wasm-bindgen, node tools, Chromium (idempotent)");
+            eprintln!("  build  core module, target/release/callguard with it embedded, www/pkg");
+            eprintln!("  test   build, fmt, clippy, every test: native, wasm, browser, end-to-end");
             eprintln!("  demo   build, check a sample utterance, serve http://127.0.0.1:8080/");
             eprintln!("  loadtest  build and load `callguard serve` on loopback (bounded)");
             eprintln!(

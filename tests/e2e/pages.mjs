@@ -1,0 +1,256 @@
+// End-to-end tests of the three pages in Debian's Chromium (playwright-core), served by the real
+// `callguard serve` on 127.0.0.1. Any page error or console error fails the test. Screenshots of
+// each page go to target/e2e/. Prints cargo-style result lines so CI counts these tests too.
+//
+//   node tests/e2e/pages.mjs   (CALLGUARD_BIN, CHROMIUM override the defaults)
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// playwright-core lives with the other build tools in tools/node_modules (`cargo xtask setup`).
+const { chromium } = await import(path.join(root, 'tools/node_modules/playwright-core/index.mjs'));
+const bin = process.env.CALLGUARD_BIN ?? path.join(root, 'target/release/callguard');
+const shots = path.join(root, 'target/e2e');
+mkdirSync(shots, { recursive: true });
+
+// ---- The server -----------------------------------------------------------------------------
+const server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--www', path.join(root, 'www')], { stdio: ['ignore', 'pipe', 'inherit'] });
+const base = await new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('callguard serve did not start within 60 s')), 60_000);
+  let out = '';
+  server.stdout.on('data', (chunk) => {
+    out += chunk;
+    const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
+    if (m) {
+      clearTimeout(timer);
+      resolve(m[1]);
+    }
+  });
+  server.on('exit', (code) => reject(new Error(`callguard serve exited with ${code}`)));
+});
+
+const profile = mkdtempSync(path.join(tmpdir(), 'callguard-e2e-'));
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1400, height: 900 },
+  acceptDownloads: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+/** Opens `page` and fails on any page or console error. */
+async function open(name, { clock } = {}) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  if (clock) await page.clock.install({ time: new Date(clock) });
+  await page.goto(`${base}/${name}`);
+  await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+  page.errors = errors;
+  return page;
+}
+
+async function close(page, shot) {
+  if (shot) await page.screenshot({ path: path.join(shots, shot), fullPage: true });
+  assert.deepEqual(page.errors, [], 'no page or console errors');
+  await page.close();
+}
+
+// Expected scores from the `callguard` host on the same files, DPD 10 where a file names none.
+const fixtureDir = path.join(root, 'tests/fixtures');
+const fixtures = readdirSync(fixtureDir).filter((f) => /\.(json|txt|vtt|srt)$/.test(f)).sort();
+const hostScores = Object.fromEntries(fixtures.map((f) => {
+  const a = JSON.parse(execFileSync(bin, ['score', '--pack', 'cn-company', '--dpd', '10', path.join(fixtureDir, f)], { encoding: 'utf8' }));
+  return [f, { score: a.score, auto_fail: a.auto_fail }];
+}));
+
+const tests = {
+  async 'assistant: the underline covers exactly the banned phrase typed after an emoji'() {
+    const page = await open('index.html');
+    await page.fill('#dpd', '40');
+    await page.check('#verified');
+    const before = '😀𠀀🇨🇳您好，';
+    await page.locator('#draft').pressSequentially(`${before}你这个老赖，请安排还款。`);
+    const mark = page.locator('#marks mark.flag').first();
+    await mark.waitFor();
+    assert.equal(await mark.textContent(), '老赖');
+    const { prefix, value } = await page.evaluate(() => {
+      const m = document.querySelector('#marks mark.flag');
+      const range = document.createRange();
+      range.setStart(document.getElementById('marks'), 0);
+      range.setEndBefore(m);
+      return { prefix: range.toString(), value: document.getElementById('draft').value };
+    });
+    assert.equal(prefix, value.slice(0, value.indexOf('老赖')), 'the marks layer holds the same text before the flag');
+    assert.equal(prefix, before + '你这个');
+    // The underline sits where the textarea draws the phrase: same box, same line.
+    const boxes = await page.evaluate(() => {
+      const m = document.querySelector('#marks mark.flag').getBoundingClientRect();
+      const t = document.getElementById('draft').getBoundingClientRect();
+      return { m: { x: m.x, y: m.y, w: m.width }, t: { x: t.x, y: t.y, w: t.width } };
+    });
+    assert.ok(boxes.m.x > boxes.t.x && boxes.m.x + boxes.m.w < boxes.t.x + boxes.t.w && boxes.m.y >= boxes.t.y, JSON.stringify(boxes));
+    // Hover shows the reason, the source and the rewrite.
+    await mark.hover();
+    await page.locator('#tooltip .suggestion').waitFor();
+    assert.match(await page.locator('#tooltip').textContent(), /侮辱/);
+    await close(page, 'assistant.png');
+  },
+
+  async 'assistant: one click applies the rewrite and the flag goes away'() {
+    const page = await open('index.html');
+    await page.fill('#dpd', '40');
+    await page.check('#verified');
+    await page.fill('#draft', '你这个老赖，赶紧还钱！');
+    await page.locator('#findings .card', { hasText: 'abuse.label' }).locator('button.apply').click();
+    const value = await page.inputValue('#draft');
+    assert.equal(value, '你这个客户，赶紧还钱！');
+    assert.equal(await page.locator('#findings .card', { hasText: 'abuse.label' }).count(), 0);
+    await page.locator('#findings .card', { hasText: 'discourtesy' }).locator('button.apply').click();
+    assert.equal(await page.inputValue('#draft'), '你这个客户，请您安排还款！');
+    assert.equal(await page.locator('#marks mark.flag').count(), 0);
+    await close(page);
+  },
+
+  async 'assistant: changing the DPD changes the stage, the guidance and the finding'() {
+    const page = await open('index.html');
+    await page.selectOption('#party', 'third_party');
+    await page.fill('#draft', '您好，麻烦您转告他回个电话，谢谢。');
+    await page.fill('#dpd', '3');
+    await page.locator('#findings .card', { hasText: 'stage.third_party_contact' }).waitFor();
+    assert.match(await page.textContent('#stage-name'), /M1.*1–5/);
+    await page.fill('#dpd', '20');
+    await page.waitForFunction(() => !document.querySelector('#findings').textContent.includes('stage.third_party_contact'));
+    assert.match(await page.textContent('#stage-name'), /18–29/);
+    await close(page);
+  },
+
+  async 'assistant: the calling clock blocks 21:30 in the debtor zone and names 08:00'() {
+    const page = await open('index.html', { clock: '2026-11-22T13:30:00Z' });
+    await page.fill('#offsets', '+08:00');
+    await page.locator('#clock-verdict').waitFor();
+    assert.match(await page.textContent('#clock-verdict'), /不可联系/);
+    assert.equal(await page.textContent('#next-allowed'), '2026-11-23 08:00');
+    await page.fill('#offsets', '+03:00');
+    await page.waitForFunction(() => /可以联系/.test(document.getElementById('clock-verdict')?.textContent ?? ''));
+    for (let i = 0; i < 3; i++) await page.click('[data-attempt=connected]');
+    await page.waitForFunction(() => /不可联系/.test(document.getElementById('clock-verdict').textContent));
+    assert.match(await page.textContent('#counts'), /今日接通 3 \/ 3/);
+    await close(page);
+  },
+
+  async 'assistant: live mode streams a sample call and appendTurn flags speech-to-text'() {
+    const page = await open('index.html');
+    await page.click('#play');
+    await page.waitForFunction(() => Number(document.getElementById('live-errors')?.textContent) > 0, null, { timeout: 30_000 });
+    assert.ok(await page.locator('#live-turns .turn.has-findings mark.flag').count() > 0);
+    await page.waitForFunction(() => !document.getElementById('play').disabled, null, { timeout: 30_000 });
+    await page.click('#clear-live');
+    const flagged = await page.evaluate(() => {
+      window.callguard.appendTurn('agent', '您好，请问是张伟先生本人吗？');
+      window.callguard.appendTurn('customer', '是', { partial: true });
+      window.callguard.appendTurn('customer', '是我，什么事？');
+      return window.callguard.appendTurn('坐席', '你这个老赖，再不还钱就让你坐牢').map((f) => f.category);
+    });
+    assert.ok(flagged.includes('abusive_language') && flagged.includes('false_legal_claim'), flagged.join());
+    assert.equal(await page.locator('#live-turns .turn').count(), 3, 'the partial turn was replaced');
+    await close(page);
+  },
+
+  async 'review: every fixture scores as the host scores it, auto-fails first'() {
+    const page = await open('review.html');
+    await page.setInputFiles('#files', fixtures.map((f) => path.join(fixtureDir, f)));
+    await page.waitForFunction((n) => document.getElementById('kpi-calls')?.textContent === String(n), fixtures.length);
+    const rows = await page.$$eval('#calls tbody tr', (trs) => trs.map((tr) => ({ name: tr.dataset.name, score: Number(tr.cells[2].textContent), fail: tr.cells[3].textContent.includes('自动不合格') })));
+    assert.equal(rows.length, fixtures.length);
+    for (const r of rows) {
+      assert.equal(r.score, hostScores[r.name].score, `${r.name} score`);
+      assert.equal(r.fail, hostScores[r.name].auto_fail, `${r.name} auto_fail`);
+    }
+    const firstPass = rows.findIndex((r) => !r.fail);
+    assert.ok(rows.slice(firstPass).every((r) => !r.fail), 'auto-fails first');
+    for (let i = firstPass + 1; i < rows.length; i++) assert.ok(rows[i - 1].score <= rows[i].score, 'then by score');
+    // One call in detail, its findings in place; then filters.
+    await page.click('tr[data-name="10_third_party_roommate.json"]');
+    await page.locator('#detail .turn.has-findings mark.flag').first().waitFor();
+    await page.selectOption('#category', 'threat');
+    const threatRows = await page.$$eval('#calls tbody tr', (trs) => trs.filter((tr) => Number(tr.cells[5].textContent) > 0).length);
+    assert.ok(threatRows >= 1 && threatRows < fixtures.length, `${threatRows} calls with threats`);
+    await page.selectOption('#category', '');
+    // Export.
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    const csvText = readFileSync(await csv.path(), 'utf8');
+    assert.ok(csvText.startsWith('\ufeff'), 'a byte-order mark for spreadsheet programs');
+    const lines = csvText.trim().split(/\r\n/);
+    assert.equal(lines.length, fixtures.length + 1);
+    assert.match(lines[0], /^file,score,auto_fail/);
+    const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+    const cards = JSON.parse(readFileSync(await json.path(), 'utf8'));
+    assert.equal(cards.length, fixtures.length);
+    assert.ok(cards.every((c) => c.pack.id === 'cn-company' && typeof c.score === 'number'));
+    await close(page, 'review.png');
+  },
+
+  async 'trainer: a compliant practice ticks every objective and scores 100'() {
+    const page = await open('train.html');
+    await page.click('[data-scenario=roommate]');
+    const replies = [
+      '您好，我是金桥消费金融的客服小李，请问周斌先生在吗？',
+      '好的，没关系。我们有一件私人事务需要和他本人沟通，麻烦您转告他方便时回个电话，谢谢。',
+      '不好意思，具体的事情需要和他本人说，您帮忙转告就可以了。',
+      '我们是金桥消费金融，他知道我们的电话。谢谢您，打扰了，再见。',
+    ];
+    for (const r of replies) {
+      await page.fill('#reply', r);
+      await page.press('#reply', 'Enter');
+    }
+    await page.locator('#final-score').waitFor();
+    assert.equal(await page.textContent('#final-score'), '100');
+    const statuses = await page.$$eval('#objectives li', (lis) => lis.map((li) => li.dataset.status));
+    assert.ok(statuses.length >= 4 && statuses.every((s) => s === 'done'), statuses.join());
+    await close(page);
+  },
+
+  async 'trainer: a reply is checked as it is typed, and the debrief cites the rules'() {
+    const page = await open('train.html');
+    await page.click('[data-scenario=nephew-loan]');
+    await page.locator('#reply').pressSequentially('林国华，你的贷款逾期了');
+    await page.locator('#reply-findings .card', { hasText: 'disclosure' }).first().waitFor();
+    assert.ok(await page.locator('#reply-marks mark.flag').count() > 0);
+    await page.press('#reply', 'Enter');
+    for (const r of ['你这个老赖，再不还钱就起诉你，让你坐牢！', '你等着吧。']) {
+      await page.fill('#reply', r);
+      await page.press('#reply', 'Enter');
+    }
+    await page.locator('#final-score').waitFor();
+    assert.ok(Number(await page.textContent('#final-score')) < 60);
+    const debrief = await page.textContent('#debrief');
+    assert.match(debrief, /abuse\.label/);
+    assert.match(debrief, /依据：/);
+    assert.match(debrief, /未达成的目标/);
+    await close(page, 'trainer.png');
+  },
+};
+
+let passed = 0;
+let failed = 0;
+for (const [name, run] of Object.entries(tests)) {
+  try {
+    await run();
+    passed++;
+    console.log(`test ${name} ... ok`);
+  } catch (e) {
+    failed++;
+    console.log(`test ${name} ... FAILED\n${e.stack ?? e}`);
+  }
+}
+await browser.close();
+server.kill('SIGTERM');
+rmSync(profile, { recursive: true, force: true });
+console.log(`\ntest result: ${failed ? 'FAILED' : 'ok'}. ${passed} passed; ${failed} failed; 0 ignored; 0 measured; 0 filtered out`);
+process.exit(failed ? 1 : 0);
