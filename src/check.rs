@@ -178,9 +178,11 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
             }
         }
     }
+    let mut runs = None;
     for (i, rule) in compiled.pack.rules.iter().enumerate() {
         for &detector in &rule.detectors {
-            for (start, end) in pii::detect(n, detector) {
+            let runs = runs.get_or_insert_with(|| pii::digit_runs(n));
+            for (start, end) in pii::detect_in(runs, detector) {
                 hits.push(Hit {
                     rule: i,
                     start,

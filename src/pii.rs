@@ -60,17 +60,20 @@ fn digit_value(c: char) -> Option<u8> {
 }
 
 /// A run of digits in the normalized text: byte span and the digit values (10 stands for X).
-struct DigitRun {
+pub struct DigitRun {
     start: usize,
     end: usize,
     digits: Vec<u8>,
 }
 
-fn digit_runs(n: &Normalized) -> Vec<DigitRun> {
+pub fn digit_runs(n: &Normalized) -> Vec<DigitRun> {
     let mut runs = Vec::new();
     let mut current: Option<DigitRun> = None;
+    // The clause breaks are sorted: walk them with the text instead of searching per character.
+    let mut breaks = n.clause_breaks().iter().copied().peekable();
     for (at, c) in n.text.char_indices() {
-        let clause_break = n.clause_start(at) == at && at > 0;
+        while breaks.next_if(|&b| b < at).is_some() {}
+        let clause_break = at > 0 && breaks.next_if_eq(&at).is_some();
         if clause_break {
             if let Some(run) = current.take() {
                 runs.push(run);
@@ -168,8 +171,12 @@ fn is_cn_mobile(digits: &[u8]) -> bool {
 
 /// Normalized byte spans where `detector` finds a full number.
 pub fn detect(n: &Normalized, detector: Detector) -> Vec<(usize, usize)> {
-    digit_runs(n)
-        .into_iter()
+    detect_in(&digit_runs(n), detector)
+}
+
+/// [`detect`] over digit runs already found, so several detectors share one scan of the text.
+pub fn detect_in(runs: &[DigitRun], detector: Detector) -> Vec<(usize, usize)> {
+    runs.iter()
         .filter(|run| match detector {
             Detector::CnIdNumber => valid_cn_id(&run.digits),
             Detector::BankCard => (16..=19).contains(&run.digits.len()) && luhn(&run.digits),

@@ -3,12 +3,11 @@
 //! Exit status: 0 when the command ran (findings or not), 2 for bad input, 1 when the module
 //! itself failed.
 
-mod module;
 mod serve;
 
 use anyhow::{anyhow, Result};
 use clap::{Args, Parser, Subcommand};
-use module::{Limits, Op, PolicyModule, Session};
+use callguard_host::module::{self, Limits, Op, PolicyModule, Session};
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@
 mod audit;
 mod metrics;
 
-use crate::module::{CallError, Limits, Op, PolicyModule, Session};
+use callguard_host::module::{CallError, Limits, Op, PolicyModule, Session};
 use anyhow::{anyhow, Context as _, Result};
 use audit::AuditLog;
 use axum::body::{Body, Bytes};
@@ -169,7 +169,7 @@ fn build_runtime(config: &ServeConfig) -> Result<Runtime> {
         Some(p) => {
             std::fs::read(p).with_context(|| format!("cannot read module `{}`", p.display()))?
         }
-        None => crate::module::EMBEDDED_MODULE.to_vec(),
+        None => callguard_host::module::EMBEDDED_MODULE.to_vec(),
     };
     let pack_files = match &config.pack_dir {
         Some(dir) => read_pack_dir(dir)?,

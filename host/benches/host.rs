@@ -1,0 +1,65 @@
+//! callguard's core module through the wasmtime host (criterion): a warm instance reused for
+//! every call, a fresh instance per call (what `callguard serve` does), batch scoring
+//! throughput, and loading a cached compiled module. `cargo xtask bench` runs this.
+#![allow(clippy::panic, clippy::indexing_slicing, clippy::unwrap_used, reason = "benchmark setup fails loudly")]
+
+#[path = "../../bench/batch.rs"]
+mod workloads;
+
+use callguard_host::module::{Limits, Op, PolicyModule, EMBEDDED_MODULE};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use serde_json::json;
+use std::hint::black_box;
+
+fn check_input(text: &str) -> String {
+    json!({"pack": "cn-company", "text": text, "context": {"dpd": 40, "identity_verified": true}}).to_string()
+}
+
+fn score_input(call: &callguard::transcript::Transcript) -> String {
+    json!({"pack": "cn-company", "transcript": call}).to_string()
+}
+
+fn module() -> PolicyModule {
+    PolicyModule::new(EMBEDDED_MODULE, Limits::default(), &[]).unwrap()
+}
+
+fn host(c: &mut Criterion) {
+    let pm = module();
+    let long = check_input(&workloads::long_draft());
+    let short = check_input(&workloads::short());
+    let call = score_input(&workloads::call_40());
+    let mut g = c.benchmark_group("host_warm");
+    let mut session = pm.session().unwrap();
+    g.bench_function("check_short", |b| b.iter(|| session.call(Op::Check, black_box(&short)).unwrap()));
+    g.bench_function("check_long_draft", |b| b.iter(|| session.call(Op::Check, black_box(&long)).unwrap()));
+    g.bench_function("score_call_40", |b| b.iter(|| session.call(Op::Score, black_box(&call)).unwrap()));
+    g.finish();
+    let mut g = c.benchmark_group("host_fresh_instance");
+    g.bench_function("check_short", |b| b.iter(|| pm.session().unwrap().call(Op::Check, black_box(&short)).unwrap()));
+    g.bench_function("check_long_draft", |b| b.iter(|| pm.session().unwrap().call(Op::Check, black_box(&long)).unwrap()));
+    g.bench_function("score_call_40", |b| b.iter(|| pm.session().unwrap().call(Op::Score, black_box(&call)).unwrap()));
+    g.finish();
+
+    let mut g = c.benchmark_group("host_batch");
+    g.sample_size(10);
+    let calls = workloads::batch(2000);
+    let inputs: Vec<String> = calls.iter().map(score_input).collect();
+    g.throughput(Throughput::Bytes(workloads::text_bytes(&calls) as u64));
+    g.bench_with_input(BenchmarkId::new("warm", 2000), &inputs, |b, inputs| {
+        b.iter(|| {
+            for input in inputs {
+                black_box(session.call(Op::Score, input).unwrap());
+            }
+        })
+    });
+    g.finish();
+
+    // With the compiled module and the pre-initialized snapshot in the cache already.
+    let mut g = c.benchmark_group("host_load");
+    g.sample_size(20);
+    g.bench_function("cached_module", |b| b.iter(module));
+    g.finish();
+}
+
+criterion_group!(benches, host);
+criterion_main!(benches);
