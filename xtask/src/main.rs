@@ -93,7 +93,14 @@ fn setup() -> Result<()> {
         ]))?;
     }
     let tools = root().join("tools/node_modules");
-    let have_tools = ["binaryen", "playwright-core", "typescript"]
+    let have_tools = [
+        "binaryen",
+        "playwright-core",
+        "typescript",
+        "mint-filter",
+        "textlint",
+        "textlint-rule-prh",
+    ]
         .iter()
         .all(|p| tools.join(p).join("package.json").exists());
     if have_tools {
