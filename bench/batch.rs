@@ -26,7 +26,8 @@ pub fn long_draft() -> String {
 }
 
 pub fn call_40() -> Transcript {
-    serde_json::from_str(&read("bench/workloads/call-40.json")).unwrap_or_else(|e| panic!("call-40.json: {e}"))
+    serde_json::from_str(&read("bench/workloads/call-40.json"))
+        .unwrap_or_else(|e| panic!("call-40.json: {e}"))
 }
 
 /// Every fixture call, parsed.
@@ -59,7 +60,9 @@ pub fn batch(n: usize) -> Vec<Transcript> {
     let fixtures = fixture_calls();
     let mut state: u64 = 2026;
     let mut next = move |bound: usize| {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((state >> 33) as usize) % bound.max(1)
     };
     (0..n)
@@ -81,7 +84,11 @@ pub fn batch(n: usize) -> Vec<Transcript> {
 
 /// Bytes of turn text in `calls` (what "MB of transcript text" counts).
 pub fn text_bytes(calls: &[Transcript]) -> usize {
-    calls.iter().flat_map(|c| &c.turns).map(|t| t.text.len()).sum()
+    calls
+        .iter()
+        .flat_map(|c| &c.turns)
+        .map(|t| t.text.len())
+        .sum()
 }
 
 /// `text` repeated `times` times (to show how cost grows with length).
@@ -94,6 +101,8 @@ pub fn repeated_call(call: &Transcript, times: usize) -> Transcript {
     Transcript {
         id: call.id.clone(),
         dpd: call.dpd,
-        turns: (0..times).flat_map(|_| call.turns.iter().cloned()).collect(),
+        turns: (0..times)
+            .flat_map(|_| call.turns.iter().cloned())
+            .collect(),
     }
 }

@@ -1,7 +1,12 @@
 //! callguard native (criterion): check, score and batch scoring on the workloads in
 //! bench/workloads, and how the cost grows with length (1×, 4×, 16×) and batch size.
 //! `cargo xtask bench` runs this and writes bench/REPORT.md.
-#![allow(clippy::panic, clippy::indexing_slicing, clippy::unwrap_used, reason = "benchmark setup fails loudly")]
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    reason = "benchmark setup fails loudly"
+)]
 
 #[path = "../bench/batch.rs"]
 mod workloads;
@@ -23,9 +28,14 @@ fn check(c: &mut Criterion) {
     let engine = Engine::with_embedded_packs().unwrap();
     let ctx = debtor();
     let mut g = c.benchmark_group("native_check");
-    for (name, text) in [("short", workloads::short()), ("long_draft", workloads::long_draft())] {
+    for (name, text) in [
+        ("short", workloads::short()),
+        ("long_draft", workloads::long_draft()),
+    ] {
         g.throughput(Throughput::Bytes(text.len() as u64));
-        g.bench_function(name, |b| b.iter(|| engine.check("cn-company", black_box(&text), &ctx).unwrap()));
+        g.bench_function(name, |b| {
+            b.iter(|| engine.check("cn-company", black_box(&text), &ctx).unwrap())
+        });
     }
     g.finish();
     let mut g = c.benchmark_group("native_check_growth");
@@ -47,7 +57,9 @@ fn score(c: &mut Criterion) {
     let mut g = c.benchmark_group("native_score_growth");
     for times in [1, 4, 16] {
         let long = workloads::repeated_call(&call, times);
-        g.throughput(Throughput::Bytes(workloads::text_bytes(std::slice::from_ref(&long)) as u64));
+        g.throughput(Throughput::Bytes(
+            workloads::text_bytes(std::slice::from_ref(&long)) as u64,
+        ));
         g.bench_with_input(BenchmarkId::from_parameter(times), &long, |b, long| {
             b.iter(|| callguard::score::score(pack, black_box(long), Some(25)))
         });

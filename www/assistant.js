@@ -319,5 +319,7 @@ $('clear-live').addEventListener('click', () => { state.live = []; scoreLive(); 
 
 window.callguard = { appendTurn, check, engine, loadMs };
 check();
+// Milliseconds from navigation to the first check answer on screen (bench/page-timing.mjs).
+window.callguard.firstCheckAt = performance.now();
 gate();
 document.body.dataset.ready = 'true';

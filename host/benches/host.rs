@@ -1,7 +1,12 @@
 //! callguard's core module through the wasmtime host (criterion): a warm instance reused for
 //! every call, a fresh instance per call (what `callguard serve` does), batch scoring
 //! throughput, and loading a cached compiled module. `cargo xtask bench` runs this.
-#![allow(clippy::panic, clippy::indexing_slicing, clippy::unwrap_used, reason = "benchmark setup fails loudly")]
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    reason = "benchmark setup fails loudly"
+)]
 
 #[path = "../../bench/batch.rs"]
 mod workloads;
@@ -12,7 +17,8 @@ use serde_json::json;
 use std::hint::black_box;
 
 fn check_input(text: &str) -> String {
-    json!({"pack": "cn-company", "text": text, "context": {"dpd": 40, "identity_verified": true}}).to_string()
+    json!({"pack": "cn-company", "text": text, "context": {"dpd": 40, "identity_verified": true}})
+        .to_string()
 }
 
 fn score_input(call: &callguard::transcript::Transcript) -> String {
@@ -30,14 +36,41 @@ fn host(c: &mut Criterion) {
     let call = score_input(&workloads::call_40());
     let mut g = c.benchmark_group("host_warm");
     let mut session = pm.session().unwrap();
-    g.bench_function("check_short", |b| b.iter(|| session.call(Op::Check, black_box(&short)).unwrap()));
-    g.bench_function("check_long_draft", |b| b.iter(|| session.call(Op::Check, black_box(&long)).unwrap()));
-    g.bench_function("score_call_40", |b| b.iter(|| session.call(Op::Score, black_box(&call)).unwrap()));
+    g.bench_function("check_short", |b| {
+        b.iter(|| session.call(Op::Check, black_box(&short)).unwrap())
+    });
+    g.bench_function("check_long_draft", |b| {
+        b.iter(|| session.call(Op::Check, black_box(&long)).unwrap())
+    });
+    g.bench_function("score_call_40", |b| {
+        b.iter(|| session.call(Op::Score, black_box(&call)).unwrap())
+    });
     g.finish();
     let mut g = c.benchmark_group("host_fresh_instance");
-    g.bench_function("check_short", |b| b.iter(|| pm.session().unwrap().call(Op::Check, black_box(&short)).unwrap()));
-    g.bench_function("check_long_draft", |b| b.iter(|| pm.session().unwrap().call(Op::Check, black_box(&long)).unwrap()));
-    g.bench_function("score_call_40", |b| b.iter(|| pm.session().unwrap().call(Op::Score, black_box(&call)).unwrap()));
+    g.bench_function("check_short", |b| {
+        b.iter(|| {
+            pm.session()
+                .unwrap()
+                .call(Op::Check, black_box(&short))
+                .unwrap()
+        })
+    });
+    g.bench_function("check_long_draft", |b| {
+        b.iter(|| {
+            pm.session()
+                .unwrap()
+                .call(Op::Check, black_box(&long))
+                .unwrap()
+        })
+    });
+    g.bench_function("score_call_40", |b| {
+        b.iter(|| {
+            pm.session()
+                .unwrap()
+                .call(Op::Score, black_box(&call))
+                .unwrap()
+        })
+    });
     g.finish();
 
     let mut g = c.benchmark_group("host_batch");

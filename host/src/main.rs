@@ -6,8 +6,8 @@
 mod serve;
 
 use anyhow::{anyhow, Result};
-use clap::{Args, Parser, Subcommand};
 use callguard_host::module::{self, Limits, Op, PolicyModule, Session};
+use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};

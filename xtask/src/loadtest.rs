@@ -2,7 +2,7 @@
 //! keep-alive HTTP/1.1 client per connection thread. Reports requests per second, p50 and p99
 //! latency and errors for `/v1/score` (a 40-turn call) and `/v1/check` (one utterance).
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -116,31 +116,26 @@ fn load(
     })
 }
 
-/// A typical 40-turn call, built from the fixture calls in a fixed order.
-fn forty_turn_call(root: &Path) -> Result<String> {
-    let mut turns = Vec::new();
-    for name in [
-        "01_compliant_m1.json",
-        "17_negations_compliant.json",
-        "10_third_party_roommate.json",
-    ] {
-        let text = std::fs::read_to_string(root.join("tests/fixtures").join(name))?;
-        let v: serde_json::Value = serde_json::from_str(&text)?;
-        turns.extend(
-            v.get("turns")
-                .and_then(|t| t.as_array())
-                .cloned()
-                .unwrap_or_default(),
-        );
-    }
-    turns.truncate(40);
-    if turns.len() < 40 {
-        bail!("the fixtures give only {} turns", turns.len());
-    }
-    Ok(serde_json::json!({"id": "load-40", "dpd": 12, "turns": turns}).to_string())
+/// The benchmark workloads: the 40-turn call and the short utterance of bench/workloads.
+fn workloads(root: &Path) -> Result<(String, String)> {
+    let call = std::fs::read_to_string(root.join("bench/workloads/call-40.json"))?;
+    let call: serde_json::Value = serde_json::from_str(&call)?;
+    let short = std::fs::read_to_string(root.join("bench/workloads/short.txt"))?;
+    let check = serde_json::json!({"text": short.trim(), "context": {"dpd": 12, "party": "debtor", "identity_verified": true}});
+    Ok((
+        serde_json::json!({"transcript": call}).to_string(),
+        check.to_string(),
+    ))
 }
 
-pub fn run(root: &Path, bin: &Path) -> Result<()> {
+/// The loopback load's settings, as the report states them.
+pub const CONNECTIONS: usize = 8;
+pub const SECONDS: u64 = 10;
+pub const PER_CONNECTION: usize = 5_000;
+
+/// Starts `callguard serve` on a free loopback port, loads `/v1/score` and `/v1/check`, and
+/// returns each endpoint's outcome.
+pub fn run(root: &Path, bin: &Path) -> Result<Vec<(String, Outcome)>> {
     let mut child = Command::new(bin)
         .args(["serve", "--addr", "127.0.0.1:0"])
         .current_dir(root)
@@ -158,10 +153,9 @@ pub fn run(root: &Path, bin: &Path) -> Result<()> {
         .and_then(|r| r.split('/').next())
         .unwrap_or_default()
         .to_string();
-    let call = forty_turn_call(root)?;
-    let utterance = r#"{"text":"张先生您好，您这笔欠款已经逾期十二天了，你必须今天还钱","context":{"dpd":12,"party":"debtor","identity_verified":true}}"#;
-    let connections = 8;
-    let result = (|| -> Result<()> {
+    let result = (|| -> Result<Vec<(String, Outcome)>> {
+        let (call, utterance) = workloads(root)?;
+        // Warm-up: the first requests compile nothing, but fill the pool's slots.
         load(
             &addr,
             "/v1/score",
@@ -169,14 +163,12 @@ pub fn run(root: &Path, bin: &Path) -> Result<()> {
             2,
             200,
             Duration::from_secs(5),
-        )?; // warm-up
-        println!("callguard serve on {addr}: {connections} keep-alive connections, loopback, at most 10 s or 5,000 requests per connection");
-        println!("| endpoint | requests | errors | requests/s | p50 ms | p99 ms |");
-        println!("| --- | --- | --- | --- | --- | --- |");
+        )?;
+        let mut rows = Vec::new();
         for (name, path, body) in [
             ("/v1/score (40-turn call)", "/v1/score", call.as_bytes()),
             (
-                "/v1/check (one utterance)",
+                "/v1/check (short utterance)",
                 "/v1/check",
                 utterance.as_bytes(),
             ),
@@ -185,22 +177,33 @@ pub fn run(root: &Path, bin: &Path) -> Result<()> {
                 &addr,
                 path,
                 body,
-                connections,
-                5_000,
-                Duration::from_secs(10),
+                CONNECTIONS,
+                PER_CONNECTION,
+                Duration::from_secs(SECONDS),
             )?;
-            println!(
-                "| {name} | {} | {} | {:.0} | {:.2} | {:.2} |",
-                o.requests,
-                o.errors,
-                o.requests as f64 / o.seconds,
-                o.p50_ms,
-                o.p99_ms
-            );
+            rows.push((name.to_string(), o));
         }
-        Ok(())
+        Ok(rows)
     })();
     let _ = child.kill();
     let _ = child.wait();
     result
+}
+
+/// The outcome rows as a Markdown table.
+pub fn table(rows: &[(String, Outcome)]) -> String {
+    let mut out = String::from(
+        "| endpoint | requests | errors | requests/s | p50 ms | p99 ms |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
+    for (name, o) in rows {
+        out.push_str(&format!(
+            "| {name} | {} | {} | {:.0} | {:.2} | {:.2} |\n",
+            o.requests,
+            o.errors,
+            o.requests as f64 / o.seconds,
+            o.p50_ms,
+            o.p99_ms
+        ));
+    }
+    out
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask <task>`: setup, build, test, demo, loadtest, fuzz. Every install step is idempotent.
 
+mod bench;
 mod loadtest;
 
 use anyhow::{bail, Context, Result};
@@ -101,8 +102,8 @@ fn setup() -> Result<()> {
         "textlint",
         "textlint-rule-prh",
     ]
-        .iter()
-        .all(|p| tools.join(p).join("package.json").exists());
+    .iter()
+    .all(|p| tools.join(p).join("package.json").exists());
     if have_tools {
         eprintln!("setup: node tools already installed in tools/node_modules");
     } else {
@@ -360,7 +361,15 @@ fn fuzz() -> Result<()> {
 /// Builds, then puts a bounded load on `callguard serve` over loopback.
 fn loadtest() -> Result<()> {
     build()?;
-    loadtest::run(&root(), &root().join("target/release/callguard"))
+    let rows = loadtest::run(&root(), &root().join("target/release/callguard"))?;
+    println!(
+        "callguard serve: {} keep-alive connections on loopback, at most {} s or {} requests per connection",
+        loadtest::CONNECTIONS,
+        loadtest::SECONDS,
+        loadtest::PER_CONNECTION
+    );
+    print!("{}", loadtest::table(&rows));
+    Ok(())
 }
 
 fn main() -> Result<()> {
@@ -371,6 +380,7 @@ fn main() -> Result<()> {
         "test" => test(),
         "demo" => demo(),
         "loadtest" => loadtest(),
+        "bench" => bench::bench(),
         "fuzz" => fuzz(),
         _ => {
             eprintln!("usage: cargo xtask <setup|build|test|demo>");
@@ -379,6 +389,9 @@ fn main() -> Result<()> {
             eprintln!("  test   build, fmt, clippy, every test: native, wasm, browser, end-to-end");
             eprintln!("  demo   build, check a sample utterance, serve http://127.0.0.1:8080/");
             eprintln!("  loadtest  build and load `callguard serve` on loopback (bounded)");
+            eprintln!(
+                "  bench  every benchmark and the peers side by side; writes bench/REPORT.md"
+            );
             eprintln!(
                 "  fuzz   fuzz the ABI JSON entry points, pack parser and transcripts (bounded)"
             );

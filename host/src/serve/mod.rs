@@ -8,7 +8,6 @@
 mod audit;
 mod metrics;
 
-use callguard_host::module::{CallError, Limits, Op, PolicyModule, Session};
 use anyhow::{anyhow, Context as _, Result};
 use audit::AuditLog;
 use axum::body::{Body, Bytes};
@@ -17,6 +16,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use callguard_host::module::{CallError, Limits, Op, PolicyModule, Session};
 use futures_util::StreamExt;
 use metrics::{CategoryLabel, Metrics, Outcome, Route, RouteStatus};
 use serde::Deserialize;
