@@ -156,6 +156,10 @@ fn build_web() -> Result<()> {
                 "no-install",
                 ".",
                 "--",
+                // Only this package: the workspace's default members include the host, which
+                // does not build for wasm32.
+                "--package",
+                "callguard",
                 "--features",
                 "web",
                 "--locked",

@@ -1,8 +1,9 @@
 //! `callguard serve`: the scoring API for QA and dialers, and the `www/` pages.
 //!
-//! Every request runs in a fresh instance of the pre-initialized module (pooling allocator,
-//! copy-on-write memory), with a fuel budget per call and a memory cap per instance, on a
-//! blocking worker bounded by a semaphore. A reload builds and self-tests a new runtime and swaps
+//! Every request runs in an instance of the pre-initialized module (pooling allocator,
+//! copy-on-write memory): a warm one that answered its last request normally, or a fresh one.
+//! Each call has a fuel budget and each instance a memory cap; a trap or exhausted fuel drops the
+//! instance. Work runs on a blocking worker bounded by a semaphore. A reload builds and self-tests a new runtime and swaps
 //! it in atomically; requests in flight finish on the one they started with.
 
 mod audit;
@@ -50,6 +51,43 @@ struct Runtime {
     packs: Value,
     pack_files: Vec<String>,
     loaded_at: String,
+    /// Instances that answered their last request normally, ready for the next one. An instance
+    /// that traps or runs out of fuel is dropped, and each one is retired after `MAX_USES`
+    /// requests, so a fault or slow growth never outlives a bounded number of requests.
+    warm: std::sync::Mutex<Vec<(Session, u32)>>,
+}
+
+/// Requests one instance answers before it is replaced by a fresh one.
+const MAX_USES: u32 = 10_000;
+
+impl Runtime {
+    /// A warm instance if one is idle, else a fresh one from the pre-initialized snapshot.
+    ///
+    /// Reusing instances is what makes the server fast: a fresh instance starts with the regex
+    /// engines' lazy caches as the snapshot left them and faults in every page it touches, which
+    /// costs 5–10× the call itself (see bench/REPORT.md). Instances hold no state from one request
+    /// that another can observe: every operation is a pure function of its input, and the only
+    /// mutating export (`load_pack`) is not reachable over HTTP.
+    fn session(&self) -> std::result::Result<(Session, u32), CallError> {
+        let idle = self.warm.lock().ok().and_then(|mut warm| warm.pop());
+        match idle {
+            Some(s) => Ok(s),
+            None => self
+                .module
+                .session()
+                .map(|s| (s, 0))
+                .map_err(|e| CallError::Host(format!("{e:#}"))),
+        }
+    }
+
+    /// Returns an instance after a normal answer.
+    fn give_back(&self, session: Session, uses: u32) {
+        if uses < MAX_USES {
+            if let Ok(mut warm) = self.warm.lock() {
+                warm.push((session, uses));
+            }
+        }
+    }
 }
 
 struct AppState {
@@ -195,6 +233,7 @@ fn build_runtime(config: &ServeConfig) -> Result<Runtime> {
         packs,
         pack_files,
         loaded_at: chrono::Utc::now().to_rfc3339(),
+        warm: std::sync::Mutex::new(Vec::new()),
     })
 }
 
@@ -248,8 +287,8 @@ impl AppState {
         }
     }
 
-    /// Runs `work` with a fresh instance on a blocking worker, within the worker limit and the
-    /// per-request timeout.
+    /// Runs `work` with an instance (see [`Runtime::session`]) on a blocking worker, within the
+    /// worker limit and the per-request timeout.
     async fn run<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce(&mut Session, &Runtime) -> std::result::Result<T, CallError> + Send + 'static,
@@ -273,11 +312,13 @@ impl AppState {
         let runtime = self.current();
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let mut session = runtime
-                .module
-                .session()
-                .map_err(|e| CallError::Host(format!("{e:#}")))?;
-            work(&mut session, &runtime)
+            let (mut session, uses) = runtime.session()?;
+            let answer = work(&mut session, &runtime);
+            // A trap, exhausted fuel or a broken answer drops the instance with its memory.
+            if answer.is_ok() {
+                runtime.give_back(session, uses + 1);
+            }
+            answer
         });
         match tokio::time::timeout(self.config.timeout, task).await {
             Err(_) => {
