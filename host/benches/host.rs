@@ -8,6 +8,8 @@
     reason = "benchmark setup fails loudly"
 )]
 
+// The growth helpers are used by the native bench only.
+#[allow(dead_code, reason = "shared with benches/engine.rs")]
 #[path = "../../bench/batch.rs"]
 mod workloads;
 
