@@ -182,10 +182,82 @@ pub fn bench() -> Result<()> {
     let _ = server.wait();
     let page: Value = serde_json::from_str(&page?)?;
 
-    let report = render(&peers, &load, core, browser, &page)?;
+    // Kept so that `cargo xtask bench report` can re-render without measuring again.
+    let saved = serde_json::json!({
+        "peers": peers,
+        "load": load.iter().map(|(name, o)| serde_json::json!({
+            "name": name, "requests": o.requests, "errors": o.errors,
+            "seconds": o.seconds, "p50_ms": o.p50_ms, "p99_ms": o.p99_ms,
+        })).collect::<Vec<_>>(),
+        "core": [core.0, core.1],
+        "browser": [browser.0, browser.1],
+        "page": page,
+    });
+    std::fs::create_dir_all(root().join("target/bench"))?;
+    std::fs::write(root().join("target/bench/results.json"), saved.to_string())?;
+    write_report(&peers, &load, core, browser, &page)
+}
+
+fn write_report(
+    peers: &Value,
+    load: &[(String, loadtest::Outcome)],
+    core: (u64, u64),
+    browser: (u64, u64),
+    page: &Value,
+) -> Result<()> {
+    let report = render(peers, load, core, browser, page)?;
     std::fs::write(root().join("bench/REPORT.md"), &report)?;
     println!("{report}");
     Ok(())
+}
+
+/// `cargo xtask bench report`: bench/REPORT.md again from the last run's results.
+pub fn report() -> Result<()> {
+    let path = root().join("target/bench/results.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("no {}: run `cargo xtask bench` first", path.display()))?;
+    let saved: Value = serde_json::from_str(&text)?;
+    let pair = |key: &str| -> (u64, u64) {
+        let v = saved.get(key);
+        let at = |i: usize| {
+            v.and_then(|v| v.get(i))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        (at(0), at(1))
+    };
+    let load: Vec<(String, loadtest::Outcome)> = saved
+        .get("load")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|o| {
+            let f = |k: &str| o.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
+            let u = |k: &str| o.get(k).and_then(Value::as_u64).unwrap_or(0) as usize;
+            (
+                o.get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_string(),
+                loadtest::Outcome {
+                    requests: u("requests"),
+                    errors: u("errors"),
+                    seconds: f("seconds"),
+                    p50_ms: f("p50_ms"),
+                    p99_ms: f("p99_ms"),
+                },
+            )
+        })
+        .collect();
+    let null = Value::Null;
+    write_report(
+        saved.get("peers").unwrap_or(&null),
+        &load,
+        pair("core"),
+        pair("browser"),
+        saved.get("page").unwrap_or(&null),
+    )
 }
 
 fn render(
@@ -371,7 +443,7 @@ fn render(
     )?;
 
     writeln!(r, "## The server\n")?;
-    writeln!(r, "`callguard serve` (a fresh instance per request), {} keep-alive connections from a Rust client on loopback, at most {} s or {} requests per connection:\n", loadtest::CONNECTIONS, loadtest::SECONDS, loadtest::PER_CONNECTION)?;
+    writeln!(r, "`callguard serve` (warm instances reused, see the README), {} keep-alive connections from a Rust client on loopback, at most {} s or {} requests per connection:\n", loadtest::CONNECTIONS, loadtest::SECONDS, loadtest::PER_CONNECTION)?;
     writeln!(r, "{}", loadtest::table(load))?;
 
     writeln!(r, "## Size and the page\n")?;
@@ -389,6 +461,11 @@ fn render(
     writeln!(r, "Script assistant in Chromium (`bench/page-timing.mjs`): first check answer {:.0} ms after navigation; engine load {:.0} ms; check of the draft in the page {:.2} ms median; a keystroke at the end of the draft to the next frame {:.1} ms median, {:.1} ms p95.\n",
         num(page, "first_check_ms"), num(page, "engine_load_ms"), num(page, "check_median_ms"),
         num(page, "keystroke_to_frame_median_ms"), num(page, "keystroke_to_frame_p95_ms"))?;
+    // The analysis of missed budgets is written by hand (profiles, before/after) and kept with
+    // the report so that every regeneration carries it.
+    if let Ok(why) = std::fs::read_to_string(root().join("bench/why.md")) {
+        writeln!(r, "{}\n", why.trim_end())?;
+    }
     writeln!(r, "## Commands\n")?;
     writeln!(r, "```\ncargo xtask bench        # all of the below, then this file\ncargo run --release --example export_phrases > bench/workloads/phrases.txt\ncargo bench -p callguard --bench engine\nCALLGUARD_CORE_WASM=target/core-wasm/wasm32-unknown-unknown/release/callguard.wasm cargo bench -p callguard-host --bench host\nnode bench/node/peers.mjs\ncargo xtask loadtest\nnode bench/page-timing.mjs http://127.0.0.1:8080/\n```")?;
     Ok(r)

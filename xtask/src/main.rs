@@ -408,6 +408,7 @@ fn main() -> Result<()> {
         "test" => test(),
         "demo" => demo(),
         "loadtest" => loadtest(),
+        "bench" if std::env::args().nth(2).as_deref() == Some("report") => bench::report(),
         "bench" => bench::bench(),
         "fuzz" => fuzz(),
         _ => {
