@@ -11,6 +11,9 @@
 pub struct Normalized {
     /// Simplified, half-width, lower-case text with ignorable characters removed.
     pub text: String,
+    /// The whole original in Simplified characters, punctuation and all (dates and clock times
+    /// such as 18:00 are read from it). Kept because computing it is a large part of the cost.
+    pub simplified: String,
     /// For each byte of `text`: the original byte offset where its character starts.
     origin_start: Vec<u32>,
     /// For each byte of `text`: the original byte offset just past its character.
@@ -136,6 +139,7 @@ impl Normalized {
         }
         Normalized {
             text,
+            simplified,
             origin_start,
             origin_end,
             clause_breaks,

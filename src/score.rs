@@ -322,7 +322,7 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
         // A concrete date and clock time said by either side after the promise came up.
         if let Some(p) = promise.as_mut() {
             // Dates and clock times are read with their punctuation (18:00), Simplified only.
-            let simplified = fast2s::convert(&turn.text);
+            let simplified = &normalized.simplified;
             let clock = date_time_regexes().is_some_and(|re| re.clock.is_match(&simplified));
             match when_of(&simplified) {
                 Some(When::Days(d)) if clock => {
