@@ -41,13 +41,7 @@ pub fn fixture_calls() -> Vec<Transcript> {
     names
         .iter()
         .filter_map(|p| {
-            let format = match p.extension()?.to_str()? {
-                "json" => Format::Json,
-                "txt" => Format::Text,
-                "vtt" => Format::Vtt,
-                "srt" => Format::Srt,
-                _ => return None,
-            };
+            let format = Format::from_path(p)?;
             let text = std::fs::read_to_string(p).ok()?;
             transcript::parse(&text, format).ok()
         })

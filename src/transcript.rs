@@ -43,6 +43,30 @@ pub enum Format {
     Srt,
 }
 
+impl Format {
+    /// The format a file's name says: `.json`, `.txt` / `.text`, `.vtt`, `.srt` (any case).
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "json" => Some(Format::Json),
+            "txt" | "text" => Some(Format::Text),
+            "vtt" => Some(Format::Vtt),
+            "srt" => Some(Format::Srt),
+            _ => None,
+        }
+    }
+
+    /// The name calls use for the format (`format` in a score call).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Text => "text",
+            Format::Vtt => "vtt",
+            Format::Srt => "srt",
+        }
+    }
+}
+
 impl std::str::FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

@@ -29,12 +29,9 @@ struct Expected {
 }
 
 fn format_of(file: &str) -> &'static str {
-    match Path::new(file).extension().and_then(|e| e.to_str()) {
-        Some("json") => "json",
-        Some("vtt") => "vtt",
-        Some("srt") => "srt",
-        _ => "text",
-    }
+    callguard::transcript::Format::from_path(Path::new(file))
+        .unwrap_or_else(|| panic!("fixture `{file}` has no transcript extension"))
+        .as_str()
 }
 
 /// The scorecard as JSON, with the pack's sha256 left out so a pack edit that changes no

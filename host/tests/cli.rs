@@ -201,12 +201,9 @@ fn host_answers_match_the_native_engine_for_every_fixture() {
         );
         let mut host = json(&out);
         let content = std::fs::read_to_string(root().join(&path)).unwrap_or_default();
-        let format = match Path::new(&file).extension().and_then(|e| e.to_str()) {
-            Some("json") => "json",
-            Some("vtt") => "vtt",
-            Some("srt") => "srt",
-            _ => "text",
-        };
+        let format = callguard::transcript::Format::from_path(Path::new(&file))
+            .unwrap_or_else(|| panic!("fixture `{file}` has no transcript extension"))
+            .as_str();
         let native = callguard::api::score_json(
             &engine,
             &serde_json::json!({"pack": "cn-company", "content": content, "format": format, "dpd": dpd, "id": Path::new(&file).file_stem().and_then(|s| s.to_str())}).to_string(),

@@ -115,12 +115,9 @@ fn every_fixture_scores_the_same_in_all_three() {
     for (file, dpd) in &fixtures {
         let content = std::fs::read_to_string(root().join("tests/fixtures").join(file))
             .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let format = match Path::new(file).extension().and_then(|e| e.to_str()) {
-            Some("json") => "json",
-            Some("vtt") => "vtt",
-            Some("srt") => "srt",
-            _ => "text",
-        };
+        let format = callguard::transcript::Format::from_path(Path::new(file))
+            .unwrap_or_else(|| panic!("fixture `{file}` has no transcript extension"))
+            .as_str();
         calls.push((
             "score",
             json!({"pack": "cn-company", "content": content, "format": format, "dpd": dpd}),
