@@ -10,26 +10,9 @@
 use crate::api;
 use crate::engine::Engine;
 use crate::model::Problem;
-use std::cell::RefCell;
 
 pub const ABI_MAJOR: u32 = 1;
 pub const ABI_MINOR: u32 = 2;
-
-thread_local! {
-    static ENGINE: RefCell<Option<Result<Engine, Vec<Problem>>>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` with the instance's engine, building it with the embedded packs on first use.
-fn with_engine(f: impl FnOnce(&mut Engine) -> String) -> String {
-    ENGINE.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let state = slot.get_or_insert_with(Engine::with_embedded_packs);
-        match state {
-            Ok(engine) => f(engine),
-            Err(problems) => api::envelope::<()>(Err(problems.clone())),
-        }
-    })
-}
 
 /// Leaks `answer` to the host as `(ptr << 32) | len`.
 fn hand_over(answer: String) -> u64 {
@@ -71,7 +54,7 @@ unsafe fn read_input(ptr: *const u8, len: usize) -> Result<String, String> {
 unsafe fn entry(ptr: *const u8, len: usize, op: impl FnOnce(&mut Engine, &str) -> String) -> u64 {
     // SAFETY: forwarded from the caller.
     let answer = match unsafe { read_input(ptr, len) } {
-        Ok(input) => with_engine(|engine| op(engine, &input)),
+        Ok(input) => api::with_instance_engine(|engine| op(engine, &input)),
         Err(failure) => failure,
     };
     hand_over(answer)
@@ -92,7 +75,7 @@ pub extern "C" fn callguard_abi_minor() -> u32 {
 /// snapshot the instance (wizer), so that every fresh instance starts warm. Added in ABI 1.1.
 #[no_mangle]
 pub extern "C" fn callguard_init() {
-    with_engine(|engine| {
+    api::with_instance_engine(|engine| {
         api::self_test_json(engine);
         // Scoring uses the call cues and date regexes, which the examples do not touch.
         api::score_json(engine, WARM_UP_CALL)

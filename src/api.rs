@@ -455,6 +455,24 @@ impl Engine {
     }
 }
 
+thread_local! {
+    static INSTANCE_ENGINE: std::cell::RefCell<Option<Result<Engine, Vec<Problem>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with the engine of this WebAssembly instance, built with the embedded packs on first
+/// use; if it cannot be built, every call answers with that failure. The two wasm adapters (the
+/// C-ABI and wasm-bindgen) each keep one engine per instance through this.
+pub fn with_instance_engine(f: impl FnOnce(&mut Engine) -> String) -> String {
+    INSTANCE_ENGINE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        match slot.get_or_insert_with(Engine::with_embedded_packs) {
+            Ok(engine) => f(engine),
+            Err(problems) => envelope::<()>(Err(problems.clone())),
+        }
+    })
+}
+
 #[derive(Serialize)]
 struct Success<'a, T: Serialize> {
     r#type: &'static str,

@@ -9,28 +9,22 @@ use crate::engine::Engine;
 use crate::model::Problem;
 use crate::practice::PracticeCall;
 use serde::Serialize;
-use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = include_str!("../web/callguard.d.ts");
 
-thread_local! {
-    static ENGINE: RefCell<Option<Result<Engine, Vec<Problem>>>> = const { RefCell::new(None) };
-}
-
 fn with_engine<T: Serialize>(
     f: impl FnOnce(&mut Engine) -> Result<T, Vec<Problem>>,
 ) -> Result<JsValue, JsError> {
-    let text = ENGINE.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        match slot.get_or_insert_with(Engine::with_embedded_packs) {
-            Ok(engine) => api::envelope(f(engine)),
-            Err(problems) => api::envelope::<()>(Err(problems.clone())),
-        }
-    });
-    // JSON.parse of the envelope keeps the answer byte-for-byte the one the ABI gives.
-    js_sys::JSON::parse(&text).map_err(|_| JsError::new("callguard: answer is not JSON"))
+    parse(&api::with_instance_engine(|engine| {
+        api::envelope(f(engine))
+    }))
+}
+
+/// JSON.parse of the envelope keeps the answer byte-for-byte the one the ABI gives.
+fn parse(text: &str) -> Result<JsValue, JsError> {
+    js_sys::JSON::parse(text).map_err(|_| JsError::new("callguard: answer is not JSON"))
 }
 
 /// Reads a call object through its JSON text, so unknown fields (a misspelt
@@ -54,14 +48,9 @@ fn read<T: serde::de::DeserializeOwned>(call: JsValue) -> Result<T, Vec<Problem>
 /// examples once, so the first keystroke is not the one that pays for it.
 #[wasm_bindgen(js_name = selfTest, unchecked_return_type = "Answer<SelfTestAnswer>")]
 pub fn self_test() -> Result<JsValue, JsError> {
-    let text = ENGINE.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        match slot.get_or_insert_with(Engine::with_embedded_packs) {
-            Ok(engine) => api::self_test_json(engine),
-            Err(problems) => api::envelope::<()>(Err(problems.clone())),
-        }
-    });
-    js_sys::JSON::parse(&text).map_err(|_| JsError::new("callguard: answer is not JSON"))
+    parse(&api::with_instance_engine(|engine| {
+        api::self_test_json(engine)
+    }))
 }
 
 #[wasm_bindgen(js_name = checkUtterance, unchecked_return_type = "Answer<CheckAnswer>")]
