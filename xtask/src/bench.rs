@@ -110,6 +110,34 @@ fn verdict(ok: bool) -> &'static str {
     }
 }
 
+/// Runs both criterion benches, native and through the host, with `mode` after `--`:
+/// `--noplot` measures, `--test` runs each benchmark once (what `cargo xtask test` does).
+pub fn criterion_benches(mode: &str) -> Result<()> {
+    run(cargo().args([
+        "bench",
+        "--locked",
+        "--package",
+        "callguard",
+        "--bench",
+        "engine",
+        "--",
+        mode,
+    ]))?;
+    run(cargo()
+        .args([
+            "bench",
+            "--locked",
+            "--package",
+            "callguard-host",
+            "--bench",
+            "host",
+            "--",
+            mode,
+        ])
+        .env("CALLGUARD_CORE_WASM", core_module())
+        .env("CALLGUARD_CACHE_DIR", root().join("target/bench-cache")))
+}
+
 pub fn bench() -> Result<()> {
     crate::build()?;
     let bin = root().join("target/release/callguard");
@@ -126,30 +154,7 @@ pub fn bench() -> Result<()> {
     std::fs::write(root().join("bench/workloads/phrases.txt"), &phrases)?;
 
     // 2. Native and host (criterion).
-    run(cargo().args([
-        "bench",
-        "--locked",
-        "--package",
-        "callguard",
-        "--bench",
-        "engine",
-        "--",
-        "--noplot",
-    ]))?;
-    let cache = root().join("target/bench-cache");
-    run(cargo()
-        .args([
-            "bench",
-            "--locked",
-            "--package",
-            "callguard-host",
-            "--bench",
-            "host",
-            "--",
-            "--noplot",
-        ])
-        .env("CALLGUARD_CORE_WASM", core_module())
-        .env("CALLGUARD_CACHE_DIR", &cache))?;
+    criterion_benches("--noplot")?;
 
     // 3. Node: the browser package and the peers.
     let peers: Value =
@@ -161,22 +166,8 @@ pub fn bench() -> Result<()> {
     // 5. Sizes and the page.
     let core = gzip_len(&core_module())?;
     let browser = gzip_len(&root().join("www/pkg/callguard_bg.wasm"))?;
-    let mut server = Command::new(&bin)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .current_dir(root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut line = String::new();
-    if let Some(out) = server.stdout.take() {
-        use std::io::BufRead;
-        std::io::BufReader::new(out).read_line(&mut line)?;
-    }
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or("http://127.0.0.1:8080/")
-        .to_string();
+    let (mut server, addr) = loadtest::serve(&root(), &bin)?;
+    let base = format!("http://{addr}/");
     let page = output(Command::new("node").arg("bench/page-timing.mjs").arg(&base));
     let _ = server.kill();
     let _ = server.wait();

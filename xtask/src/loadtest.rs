@@ -6,7 +6,7 @@ use anyhow::{anyhow, Context, Result};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Sends one request on a kept-alive connection and reads the whole response.
@@ -135,7 +135,8 @@ pub const PER_CONNECTION: usize = 5_000;
 
 /// Starts `callguard serve` on a free loopback port, loads `/v1/score` and `/v1/check`, and
 /// returns each endpoint's outcome.
-pub fn run(root: &Path, bin: &Path) -> Result<Vec<(String, Outcome)>> {
+/// Starts `callguard serve` on a free loopback port; returns the child and its `host:port`.
+pub fn serve(root: &Path, bin: &Path) -> Result<(Child, String)> {
     let mut child = Command::new(bin)
         .args(["serve", "--addr", "127.0.0.1:0"])
         .current_dir(root)
@@ -153,6 +154,11 @@ pub fn run(root: &Path, bin: &Path) -> Result<Vec<(String, Outcome)>> {
         .and_then(|r| r.split('/').next())
         .unwrap_or_default()
         .to_string();
+    Ok((child, addr))
+}
+
+pub fn run(root: &Path, bin: &Path) -> Result<Vec<(String, Outcome)>> {
+    let (mut child, addr) = serve(root, bin)?;
     let result = (|| -> Result<Vec<(String, Outcome)>> {
         let (call, utterance) = workloads(root)?;
         // Warm-up: the first requests compile nothing, but fill the pool's slots.

@@ -282,28 +282,7 @@ fn test() -> Result<()> {
         .env("CALLGUARD_BIN", root().join("target/release/callguard")))?;
     // Every benchmark runs once (criterion's test mode), so a broken bench fails here, not in
     // `cargo xtask bench`.
-    run(cargo().args([
-        "bench",
-        "--locked",
-        "--package",
-        "callguard",
-        "--bench",
-        "engine",
-        "--",
-        "--test",
-    ]))?;
-    run(cargo()
-        .args([
-            "bench",
-            "--locked",
-            "--package",
-            "callguard-host",
-            "--bench",
-            "host",
-            "--",
-            "--test",
-        ])
-        .env("CALLGUARD_CORE_WASM", core_module()))?;
+    bench::criterion_benches("--test")?;
     // The browser package's own tests, under node and then in headless Chromium.
     let wasm_test = || {
         let mut cmd = cargo();
