@@ -184,14 +184,17 @@ pub fn practice(
     let mut last_findings = Vec::new();
     let mut next = None;
     let mut finished = false;
-    let mut replies_left = replies.iter();
+    let mut answered = 0;
+    // The score of `turns` as they stand, when the last turn is a scored reply.
+    let mut card: Option<Scorecard>;
     loop {
         turns.push(PracticeTurn {
             speaker: counterpart,
             text: step.customer.clone(),
             step: Some(step.id.clone()),
         });
-        let Some(reply) = replies_left.next() else {
+        card = None;
+        let Some(reply) = replies.get(answered) else {
             next = Some(step.customer.clone());
             break;
         };
@@ -200,6 +203,7 @@ pub fn practice(
             text: reply.clone(),
             step: None,
         });
+        answered += 1;
         // The state machine is causal, so the call so far gives this reply's findings exactly.
         let reply_turn = turns.len() - 1;
         let so_far = score(
@@ -209,10 +213,11 @@ pub fn practice(
         );
         last_findings = so_far
             .findings
-            .into_iter()
+            .iter()
             .filter(|f| f.turn == Some(reply_turn) && !is_call_level(f.category))
+            .cloned()
             .collect();
-        let answered = turns.iter().filter(|t| t.speaker == Speaker::Agent).count();
+        card = Some(so_far);
         // A reply whose last sentence is the whole closing (致谢道别) ends the call, as hanging
         // up would; 打扰了 before a question does not.
         if crate::score::says_closing(compiled, last_sentence(reply)) {
@@ -227,23 +232,25 @@ pub fn practice(
             }
         }
     }
-    if finished && replies_left.next().is_some() {
+    if finished && answered < replies.len() {
         return Err(Problem::new(
             "invalid_input",
             format!(
-                "scenario `{}` ended after reply {}; {} more replies were sent",
+                "scenario `{}` ended after reply {answered}; {} more replies were sent",
                 scenario.id,
-                turns.iter().filter(|t| t.speaker == Speaker::Agent).count(),
-                replies.len() - turns.iter().filter(|t| t.speaker == Speaker::Agent).count()
+                replies.len() - answered
             ),
         )
         .field("replies"));
     }
-    let scorecard = score(
-        compiled,
-        &transcript_of(scenario, &turns),
-        Some(scenario.dpd),
-    );
+    let scorecard = match card {
+        Some(card) => card,
+        None => score(
+            compiled,
+            &transcript_of(scenario, &turns),
+            Some(scenario.dpd),
+        ),
+    };
     let objectives = objectives(scenario, &turns, &scorecard, finished);
     let debrief = finished.then(|| debrief(scenario, &scorecard, &objectives));
     Ok(Practice {
