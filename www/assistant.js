@@ -1,7 +1,7 @@
 // 话术助手: live checking of a draft, context controls, stage guidance, the calling clock and a
 // live-call mode fed by speech-to-text through `callguard.appendTurn(speaker, text)`.
 import {
-  engine, loadEngine, nav, esc, markSpans, findingCard, categoryLabel, THIRD_PARTY_POLICY, SPEAKER, problems, turnNotes,
+  engine, loadEngine, nav, esc, markSpans, findingCard, categoryLabel, THIRD_PARTY_POLICY, SPEAKER, problems, turnHtml, counterpartLabel,
 } from './common.js';
 
 const $ = (id) => document.getElementById(id);
@@ -282,16 +282,12 @@ function scoreLive() {
   $('live-turns').innerHTML = state.live
     .map((t, i) => {
       const fs = state.liveFindings.filter((f) => f.turn === i);
-      return `<div class="turn ${t.speaker}${fs.length ? ' has-findings' : ''}" data-turn="${i}">
-        <div class="who">${esc(SPEAKER[t.speaker])}${t.partial ? ' · 识别中…' : ''}</div>
-        <div>${markSpans(t.text, fs)}</div>
-        ${turnNotes(fs)}
-      </div>`;
+      return turnHtml(t, i, fs, `${esc(SPEAKER[t.speaker])}${t.partial ? ' · 识别中…' : ''}`);
     })
     .join('');
   const last = answer.timeline[answer.timeline.length - 1];
   const errors = state.liveFindings.filter((f) => f.severity === 'error').length;
-  $('live-score').innerHTML = `对方：${esc({ debtor: '本人', third_party: '第三方', unknown: '未确认', minor: '未成年人' }[last.party])}${last.identity_verified ? '（已核身）' : ''} · 违规 <b id="live-errors">${errors}</b> 处`;
+  $('live-score').innerHTML = `${counterpartLabel(last)} · 违规 <b id="live-errors">${errors}</b> 处`;
 }
 
 async function playSample() {

@@ -108,10 +108,26 @@ export function findingCard(f, { rewrite = false, index = 0 } = {}) {
 }
 
 /** One line per rule broken in a turn (a rule flagged at several spans is listed once). */
-export function turnNotes(findings) {
+function turnNotes(findings) {
   const seen = new Set();
   return findings
     .filter((f) => !seen.has(f.rule) && seen.add(f.rule))
     .map((f) => `<div class="muted">⚠ <span class="badge ${f.severity}">${SEVERITY[f.severity] ?? f.severity}</span> ${esc(categoryLabel(f.category))}：${esc(f.message)}${f.suggestion ? ` 建议：“${esc(f.suggestion)}”` : ''}</div>`)
     .join('');
+}
+
+/** One transcript turn: `who` (HTML) above the text, findings marked in place and listed below. */
+export function turnHtml(turn, index, findings, who) {
+  return `<div class="turn ${turn.speaker}${findings.length ? ' has-findings' : ''}" data-turn="${index}">
+    <div class="who">${who}</div>
+    <div>${markSpans(turn.text, findings)}</div>
+    ${turnNotes(findings)}
+  </div>`;
+}
+
+const COUNTERPART = { debtor: '本人', third_party: '第三方', unknown: '未确认', minor: '未成年人' };
+
+/** Who was on the line at a turn of a scorecard's timeline: 对方：本人（已核身）. */
+export function counterpartLabel(state) {
+  return `对方：${esc(COUNTERPART[state.party] ?? state.party)}${state.identity_verified ? '（已核身）' : ''}`;
 }

@@ -1,6 +1,6 @@
 // 质检评分: score many transcripts in the browser, sort them (auto-fails first, then by score),
 // show one call's scorecard and turns with the findings in place, filter, export JSON and CSV.
-import { engine, loadEngine, nav, esc, markSpans, findingCard, categoryLabel, CATEGORY, SPEAKER, PARTY, problems, turnNotes } from './common.js';
+import { engine, loadEngine, nav, esc, findingCard, categoryLabel, CATEGORY, SPEAKER, PARTY, problems, turnHtml, counterpartLabel } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 $('nav').innerHTML = nav('review.html');
@@ -85,11 +85,7 @@ function renderDetail() {
     .map((t, i) => {
       const tf = fs.filter((f) => f.turn === i && f.utf16_end > f.utf16_start);
       const state = card.timeline[i];
-      return `<div class="turn ${t.speaker}${tf.length ? ' has-findings' : ''}" data-turn="${i}">
-        <div class="who">#${i} ${esc(SPEAKER[t.speaker] ?? t.speaker)}${state && t.speaker === 'agent' ? ` · 对方：${esc({ debtor: '本人', third_party: '第三方', unknown: '未确认', minor: '未成年人' }[state.party])}${state.identity_verified ? '（已核身）' : ''}` : ''}</div>
-        <div>${markSpans(t.text, tf)}</div>
-        ${turnNotes(tf)}
-      </div>`;
+      return turnHtml(t, i, tf, `#${i} ${esc(SPEAKER[t.speaker] ?? t.speaker)}${state && t.speaker === 'agent' ? ` · ${counterpartLabel(state)}` : ''}`);
     })
     .join('');
   $('detail').innerHTML = `<div class="grid" style="grid-template-columns: minmax(0, 1fr) 360px">

@@ -1,7 +1,7 @@
 // 培训练习: pick a scenario, reply to the scripted customer, see each reply checked as it is
 // typed, objectives tick off, and at the end a score and a debrief citing every rule behind a
 // deduction. The practice is replayed from all replies each time (the engine is stateless).
-import { engine, loadEngine, nav, esc, markSpans, findingCard, categoryLabel, SPEAKER, problems, turnNotes } from './common.js';
+import { engine, loadEngine, nav, esc, markSpans, findingCard, categoryLabel, SPEAKER, problems, turnHtml } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 $('nav').innerHTML = nav('train.html');
@@ -43,11 +43,7 @@ function step() {
   $('turns').innerHTML = answer.turns
     .map((t, i) => {
       const fs = t.speaker === 'agent' ? findingsByTurn(i) : [];
-      return `<div class="turn ${t.speaker}${fs.length ? ' has-findings' : ''}">
-        <div class="who">${t.speaker === 'agent' ? '你（坐席）' : esc(SPEAKER[t.speaker])}</div>
-        <div>${markSpans(t.text, fs)}</div>
-        ${turnNotes(fs)}
-      </div>`;
+      return turnHtml(t, i, fs, t.speaker === 'agent' ? '你（坐席）' : esc(SPEAKER[t.speaker]));
     })
     .join('');
   $('objectives').innerHTML = answer.objectives
