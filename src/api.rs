@@ -525,6 +525,10 @@ pub fn score_json(engine: &Engine, json: &str) -> String {
     envelope(parse_call::<ScoreCall>(json).and_then(|c| engine.score_call(&c).map_err(|p| vec![p])))
 }
 
+pub fn parse_json(engine: &Engine, json: &str) -> String {
+    envelope(parse_call::<ParseCall>(json).and_then(|c| engine.parse_call(&c).map_err(|p| vec![p])))
+}
+
 pub fn gate_json(engine: &Engine, json: &str) -> String {
     envelope(
         parse_call::<GateRequest>(json).and_then(|c| engine.gate_call(&c).map_err(|p| vec![p])),
