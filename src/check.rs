@@ -19,7 +19,8 @@ struct Hit {
     rule: usize,
     start: usize,
     end: usize,
-    suggestion: Option<String>,
+    /// The suggestion with the pattern's captures filled in; `None` means the rule's own.
+    expanded: Option<String>,
 }
 
 pub fn when_matches(when: &When, ctx: &Context) -> bool {
@@ -142,12 +143,11 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
         for m in ac.find_overlapping_iter(n.text.as_str()) {
             if let Some(rules) = compiled.phrase_rules.get(m.pattern().as_usize()) {
                 for &rule in rules {
-                    let suggestion = compiled.rule(rule).and_then(|r| r.suggestion.clone());
                     hits.push(Hit {
                         rule,
                         start: m.start(),
                         end: m.end(),
-                        suggestion,
+                        expanded: None,
                     });
                 }
             }
@@ -155,26 +155,42 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
     }
     if let Some(set) = &compiled.pattern_set {
         for index in set.matches(&n.text).iter() {
-            let Some((rule, re)) = compiled.patterns.get(index) else {
+            let Some((re, owners)) = compiled.patterns.get(index) else {
                 continue;
             };
-            let template = compiled.rule(*rule).and_then(|r| r.suggestion.clone());
-            for caps in re.captures_iter(&n.text) {
-                let Some(whole) = caps.get(0) else { continue };
-                if whole.is_empty() {
-                    continue;
+            // Capture groups cost a second engine per match; only a suggestion that quotes
+            // them (`${when}`) needs them.
+            let templates: Vec<(usize, Option<&String>)> = owners
+                .iter()
+                .map(|&rule| {
+                    (
+                        rule,
+                        compiled.rule(rule).and_then(|r| r.suggestion.as_ref()),
+                    )
+                })
+                .collect();
+            if templates
+                .iter()
+                .any(|(_, t)| t.is_some_and(|t| t.contains('$')))
+            {
+                for caps in re.captures_iter(&n.text) {
+                    let Some(whole) = caps.get(0) else { continue };
+                    for &(rule, template) in &templates {
+                        push_pattern_hit(&mut hits, rule, whole.range(), || {
+                            template.filter(|t| t.contains('$')).map(|t| {
+                                let mut out = String::new();
+                                caps.expand(t, &mut out);
+                                out
+                            })
+                        });
+                    }
                 }
-                let suggestion = template.as_ref().map(|t| {
-                    let mut out = String::new();
-                    caps.expand(t, &mut out);
-                    out
-                });
-                hits.push(Hit {
-                    rule: *rule,
-                    start: whole.start(),
-                    end: whole.end(),
-                    suggestion,
-                });
+            } else {
+                for whole in re.find_iter(&n.text) {
+                    for &(rule, _) in &templates {
+                        push_pattern_hit(&mut hits, rule, whole.range(), || None);
+                    }
+                }
             }
         }
     }
@@ -187,12 +203,28 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
                     rule: i,
                     start,
                     end,
-                    suggestion: rule.suggestion.clone(),
+                    expanded: None,
                 });
             }
         }
     }
     hits
+}
+
+fn push_pattern_hit(
+    hits: &mut Vec<Hit>,
+    rule: usize,
+    span: std::ops::Range<usize>,
+    expanded: impl FnOnce() -> Option<String>,
+) {
+    if !span.is_empty() {
+        hits.push(Hit {
+            rule,
+            start: span.start,
+            end: span.end,
+            expanded: expanded(),
+        });
+    }
 }
 
 /// Per rule, keeps the leftmost-longest non-overlapping hits.
@@ -275,7 +307,7 @@ pub fn check_normalized(
             utf16_end: 0,
             excerpt: text.get(start..end).unwrap_or("").to_string(),
             message: rule.message.clone(),
-            suggestion: hit.suggestion,
+            suggestion: hit.expanded.or_else(|| rule.suggestion.clone()),
             sources: rule.sources.clone(),
             turn: None,
         };

@@ -3,7 +3,7 @@
 
 use crate::model::{Problem, Severity};
 use crate::pack::{Pack, Rule};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexSet};
 use std::collections::BTreeMap;
 
@@ -37,9 +37,11 @@ pub struct CompiledPack {
     pub phrases: Option<AhoCorasick>,
     /// Pattern id → indexes of the rules that own the phrase.
     pub phrase_rules: Vec<Vec<usize>>,
+    /// One entry per distinct pattern text: several rules share patterns such as amounts of
+    /// money, and each distinct pattern is searched once.
     pub pattern_set: Option<RegexSet>,
-    /// Index in `pattern_set` → (rule index, compiled regex).
-    pub patterns: Vec<(usize, Regex)>,
+    /// Index in `pattern_set` → the compiled regex and the rules that own it.
+    pub patterns: Vec<(Regex, Vec<usize>)>,
     pub negation: Negation,
     /// Call cue name → one regex over normalized text.
     pub cues: BTreeMap<String, Regex>,
@@ -49,11 +51,21 @@ pub struct CompiledPack {
 }
 
 fn automaton(words: &[String], kind: MatchKind) -> Result<Option<AhoCorasick>, Problem> {
+    automaton_of_kind(words, kind, None)
+}
+
+fn automaton_of_kind(
+    words: &[String],
+    kind: MatchKind,
+    automaton: Option<AhoCorasickKind>,
+) -> Result<Option<AhoCorasick>, Problem> {
     if words.is_empty() {
         return Ok(None);
     }
     AhoCorasickBuilder::new()
         .match_kind(kind)
+        .kind(automaton)
+        .prefilter(automaton.is_none())
         .build(words)
         .map(Some)
         .map_err(|e| {
@@ -99,21 +111,32 @@ impl CompiledPack {
                 }
             }
             for p in &rule.patterns {
+                if let Some((_, owners)) = patterns
+                    .iter_mut()
+                    .find(|(re, _): &&mut (Regex, Vec<usize>)| re.as_str() == p)
+                {
+                    if !owners.contains(&i) {
+                        owners.push(i);
+                    }
+                    continue;
+                }
                 let re = Regex::new(p).map_err(|e| {
                     Problem::new(
                         "invalid_pattern",
                         format!("pattern `{p}` of rule `{}`: {e}", rule.id),
                     )
                 })?;
-                patterns.push((i, re));
+                patterns.push((re, vec![i]));
             }
         }
-        let phrases = automaton(&words, MatchKind::Standard)?;
+        // Every utterance is searched for every phrase, so the phrase automaton is a full DFA:
+        // one table step per byte instead of following failure links.
+        let phrases = automaton_of_kind(&words, MatchKind::Standard, Some(AhoCorasickKind::DFA))?;
         let pattern_set = if patterns.is_empty() {
             None
         } else {
             Some(
-                RegexSet::new(patterns.iter().map(|(_, r)| r.as_str())).map_err(|e| {
+                RegexSet::new(patterns.iter().map(|(r, _)| r.as_str())).map_err(|e| {
                     Problem::new("invalid_pattern", format!("cannot build pattern set: {e}"))
                 })?,
             )

@@ -11,6 +11,7 @@ pub mod api;
 pub mod check;
 pub mod compiled;
 pub mod engine;
+pub mod fold;
 pub mod gate;
 pub mod model;
 pub mod normalize;

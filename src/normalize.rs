@@ -6,18 +6,15 @@
 //! spans are mapped back through [`Normalized::original_span`], so a finding always points at the
 //! exact original characters, whatever was skipped in between.
 
+use crate::fold::simplified_char;
+
 /// The normalized form of a text and the way back to the original byte offsets.
 #[derive(Debug, Clone)]
 pub struct Normalized {
     /// Simplified, half-width, lower-case text with ignorable characters removed.
     pub text: String,
-    /// The whole original in Simplified characters, punctuation and all (dates and clock times
-    /// such as 18:00 are read from it). Kept because computing it is a large part of the cost.
-    pub simplified: String,
-    /// For each byte of `text`: the original byte offset where its character starts.
-    origin_start: Vec<u32>,
-    /// For each byte of `text`: the original byte offset just past its character.
-    origin_end: Vec<u32>,
+    /// For each byte of `text`: the original byte offsets where its character starts and ends.
+    origin: Vec<[u32; 2]>,
     /// Normalized byte offsets where a clause ends (sentence punctuation or a line break was removed
     /// there). Negation never reaches across a clause break.
     clause_breaks: Vec<usize>,
@@ -69,6 +66,11 @@ fn is_ignorable(c: char) -> bool {
     )
 }
 
+/// CJK Unified Ideographs and Extension A.
+fn is_cjk_ideograph(c: char) -> bool {
+    matches!(u32::from(c), 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
+}
+
 /// Full-width ASCII forms become ASCII; then case folds when it folds to a single character.
 fn fold_width_and_case(c: char) -> char {
     let u = u32::from(c);
@@ -93,55 +95,41 @@ fn fold_width_and_case(c: char) -> char {
 }
 
 impl Normalized {
-    /// Normalizes `original`. Linear in its length.
+    /// Normalizes `original` in one pass. Linear in its length.
     pub fn new(original: &str) -> Self {
-        // Traditional → Simplified is character for character, so the converted text lines up
-        // with the original one character at a time; fast2s uses the neighbours of each character
-        // to choose between readings (乾 in 乾淨 vs 乾隆).
-        let simplified = if original.is_empty() {
-            String::new()
-        } else {
-            fast2s::convert(original)
-        };
-        let aligned = simplified.chars().count() == original.chars().count();
-        let mut simplified_chars = simplified.chars();
-
         let mut text = String::with_capacity(original.len());
-        let mut origin_start = Vec::with_capacity(original.len());
-        let mut origin_end = Vec::with_capacity(original.len());
+        let mut origin = Vec::with_capacity(original.len());
         let mut clause_breaks = Vec::new();
         for (offset, c) in original.char_indices() {
-            let converted = if aligned {
-                simplified_chars.next().unwrap_or(c)
+            let converted = simplified_char(c);
+            let folded = if is_cjk_ideograph(c) {
+                // Nearly every character of a Chinese text: no clause break, nothing to skip,
+                // no width or case.
+                converted
             } else {
-                c
-            };
-            if is_clause_break(c) {
-                if clause_breaks.last() != Some(&text.len()) {
-                    clause_breaks.push(text.len());
+                if is_clause_break(c) {
+                    if clause_breaks.last() != Some(&text.len()) {
+                        clause_breaks.push(text.len());
+                    }
+                    continue;
                 }
-                continue;
-            }
-            if is_ignorable(c) {
-                continue;
-            }
-            let folded = fold_width_and_case(converted);
-            if folded != c && is_ignorable(folded) {
-                continue;
-            }
-            let start = offset as u32;
-            let end = (offset + c.len_utf8()) as u32;
-            for _ in 0..folded.len_utf8() {
-                origin_start.push(start);
-                origin_end.push(end);
-            }
+                if is_ignorable(c) {
+                    continue;
+                }
+                let folded = fold_width_and_case(converted);
+                if folded != c && is_ignorable(folded) {
+                    continue;
+                }
+                folded
+            };
+            let span = [offset as u32, (offset + c.len_utf8()) as u32];
+            let width = folded.len_utf8();
+            origin.extend_from_slice([span; 4].get(..width).unwrap_or(&[]));
             text.push(folded);
         }
         Normalized {
             text,
-            simplified,
-            origin_start,
-            origin_end,
+            origin,
             clause_breaks,
         }
     }
@@ -153,8 +141,8 @@ impl Normalized {
         if end <= start {
             return None;
         }
-        let s = *self.origin_start.get(start)?;
-        let e = *self.origin_end.get(end - 1)?;
+        let [s, _] = *self.origin.get(start)?;
+        let [_, e] = *self.origin.get(end - 1)?;
         Some((s as usize, e as usize))
     }
 

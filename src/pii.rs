@@ -67,50 +67,46 @@ pub struct DigitRun {
 }
 
 pub fn digit_runs(n: &Normalized) -> Vec<DigitRun> {
+    /// Short runs of Chinese numerals are ordinary words (一下, 三个): only number-length runs
+    /// are kept, and only those get their digits collected.
+    const MIN_DIGITS: usize = 11;
+    let text = n.text.as_str();
     let mut runs = Vec::new();
-    let mut current: Option<DigitRun> = None;
+    // (start, end, digit count) of the run being read.
+    let mut current: Option<(usize, usize, usize)> = None;
+    let mut finish = |run: Option<(usize, usize, usize)>| {
+        if let Some((start, end, count)) = run {
+            if count >= MIN_DIGITS {
+                let digits = text
+                    .get(start..end)
+                    .unwrap_or("")
+                    .chars()
+                    .map(|c| digit_value(c).unwrap_or(10))
+                    .collect();
+                runs.push(DigitRun { start, end, digits });
+            }
+        }
+    };
     // The clause breaks are sorted: walk them with the text instead of searching per character.
     let mut breaks = n.clause_breaks().iter().copied().peekable();
-    for (at, c) in n.text.char_indices() {
+    for (at, c) in text.char_indices() {
         while breaks.next_if(|&b| b < at).is_some() {}
-        let clause_break = at > 0 && breaks.next_if_eq(&at).is_some();
-        if clause_break {
-            if let Some(run) = current.take() {
-                runs.push(run);
-            }
+        if at > 0 && breaks.next_if_eq(&at).is_some() {
+            finish(current.take());
         }
-        let value = digit_value(c).or_else(|| {
-            // X closes an 18-character ID number.
-            let closes_id = current.as_ref().is_some_and(|r| r.digits.len() == 17);
-            (closes_id && c == 'x').then_some(10)
-        });
-        match value {
-            Some(d) => {
-                let run = current.get_or_insert(DigitRun {
-                    start: at,
-                    end: at,
-                    digits: Vec::new(),
-                });
-                run.digits.push(d);
-                run.end = at + c.len_utf8();
-                if d == 10 {
-                    if let Some(run) = current.take() {
-                        runs.push(run);
-                    }
-                }
+        // X closes an 18-character ID number.
+        let closes_id = c == 'x' && current.is_some_and(|(_, _, count)| count == 17);
+        if digit_value(c).is_some() || closes_id {
+            let (start, _, count) = current.unwrap_or((at, at, 0));
+            current = Some((start, at + c.len_utf8(), count + 1));
+            if closes_id {
+                finish(current.take());
             }
-            None => {
-                if let Some(run) = current.take() {
-                    runs.push(run);
-                }
-            }
+        } else {
+            finish(current.take());
         }
     }
-    if let Some(run) = current {
-        runs.push(run);
-    }
-    // Short runs of Chinese numerals are ordinary words (一下, 三个); keep only number-length runs.
-    runs.retain(|r| r.digits.len() >= 11);
+    finish(current);
     runs
 }
 

@@ -322,9 +322,9 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
         // A concrete date and clock time said by either side after the promise came up.
         if let Some(p) = promise.as_mut() {
             // Dates and clock times are read with their punctuation (18:00), Simplified only.
-            let simplified = &normalized.simplified;
-            let clock = date_time_regexes().is_some_and(|re| re.clock.is_match(simplified));
-            match when_of(simplified) {
+            let simplified = crate::fold::simplified(&turn.text);
+            let clock = date_time_regexes().is_some_and(|re| re.clock.is_match(&simplified));
+            match when_of(&simplified) {
                 Some(When::Days(d)) if clock => {
                     let max = pack.call.promise.as_ref().map_or(u32::MAX, |r| r.max_days);
                     if d <= max {

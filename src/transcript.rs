@@ -82,9 +82,9 @@ impl std::str::FromStr for Format {
     }
 }
 
-/// Speaker labels, Simplified and Traditional (normalized through fast2s before lookup).
+/// Speaker labels, Simplified and Traditional (Traditional folded to Simplified before lookup).
 fn speaker_of_label(label: &str) -> Option<Speaker> {
-    let simplified = fast2s::convert(label.trim());
+    let simplified = crate::fold::simplified(label.trim());
     let l = simplified.trim().to_lowercase();
     let l = l.trim_matches(|c: char| c == '[' || c == ']' || c == '【' || c == '】');
     Some(match l {
