@@ -100,3 +100,8 @@ pub fn repeated_call(call: &Transcript, times: usize) -> Transcript {
             .collect(),
     }
 }
+
+/// The score call for `call` as the core module's ABI and the host take it.
+pub fn score_input(call: &Transcript) -> String {
+    serde_json::json!({"pack": "cn-company", "transcript": call}).to_string()
+}

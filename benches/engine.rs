@@ -80,6 +80,23 @@ fn score(c: &mut Criterion) {
         });
     }
     g.finish();
+    // The host's batch work, natively: JSON in, score, JSON out through the same `api` call the
+    // core module exports, so host ÷ native is the cost of WebAssembly and the host alone.
+    let engine = Engine::with_embedded_packs().unwrap();
+    let mut g = c.benchmark_group("native_batch_json");
+    g.sample_size(10);
+    let calls = workloads::batch(2000);
+    let inputs: Vec<String> = calls.iter().map(workloads::score_input).collect();
+    g.throughput(Throughput::Bytes(workloads::text_bytes(&calls) as u64));
+    g.bench_with_input(BenchmarkId::from_parameter(2000), &inputs, |b, inputs| {
+        b.iter(|| {
+            inputs
+                .iter()
+                .map(|input| callguard::api::score_json(&engine, black_box(input)).len())
+                .sum::<usize>()
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(benches, check, score);

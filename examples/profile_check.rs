@@ -18,14 +18,20 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(2000);
-    let started = std::time::Instant::now();
+    // The machine is shared: the fastest of ten slices is the least disturbed one.
+    let slice = (rounds / 10).max(1);
     let mut findings = 0;
-    for _ in 0..rounds {
-        findings += engine.check("cn-company", &text, &ctx).unwrap().len();
-    }
+    let best = (0..10)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            for _ in 0..slice {
+                findings = engine.check("cn-company", &text, &ctx).unwrap().len();
+            }
+            started.elapsed() / slice
+        })
+        .min()
+        .unwrap_or_default();
     eprintln!(
-        "{} findings per check, {:?} per check (mean of {rounds})",
-        findings / rounds.max(1) as usize,
-        started.elapsed() / rounds.max(1)
+        "{findings} findings per check, {best:?} per check (fastest of 10 slices of {slice})"
     );
 }

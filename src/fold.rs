@@ -7,7 +7,7 @@
 include!(concat!(env!("OUT_DIR"), "/t2s.rs"));
 
 /// The Simplified form of `c`, or `c` itself.
-#[inline]
+#[inline(always)]
 pub fn simplified_char(c: char) -> char {
     let u = u32::from(c);
     let flagged = u <= 0xFFFF

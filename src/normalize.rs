@@ -123,8 +123,9 @@ impl Normalized {
                 folded
             };
             let span = [offset as u32, (offset + c.len_utf8()) as u32];
-            let width = folded.len_utf8();
-            origin.extend_from_slice([span; 4].get(..width).unwrap_or(&[]));
+            for _ in 0..folded.len_utf8() {
+                origin.push(span);
+            }
             text.push(folded);
         }
         Normalized {

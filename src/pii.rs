@@ -66,48 +66,73 @@ pub struct DigitRun {
     digits: Vec<u8>,
 }
 
+/// Short runs of Chinese numerals are ordinary words (一下, 三个): only number-length runs count.
+const MIN_DIGITS: usize = 11;
+
 pub fn digit_runs(n: &Normalized) -> Vec<DigitRun> {
-    /// Short runs of Chinese numerals are ordinary words (一下, 三个): only number-length runs
-    /// are kept, and only those get their digits collected.
-    const MIN_DIGITS: usize = 11;
-    let text = n.text.as_str();
+    // Most text has no number-length run at all. A cheap first pass finds the stretches of
+    // digits and x that are long enough; only those are read exactly, with clause breaks.
     let mut runs = Vec::new();
-    // (start, end, digit count) of the run being read.
-    let mut current: Option<(usize, usize, usize)> = None;
-    let mut finish = |run: Option<(usize, usize, usize)>| {
-        if let Some((start, end, count)) = run {
+    let mut stretch: Option<(usize, usize)> = None;
+    for (at, c) in n.text.char_indices() {
+        if digit_value(c).is_some() || c == 'x' {
+            let (start, count) = stretch.unwrap_or((at, 0));
+            stretch = Some((start, count + 1));
+        } else if let Some((start, count)) = stretch.take() {
             if count >= MIN_DIGITS {
-                let digits = text
-                    .get(start..end)
-                    .unwrap_or("")
-                    .chars()
-                    .map(|c| digit_value(c).unwrap_or(10))
-                    .collect();
-                runs.push(DigitRun { start, end, digits });
+                read_runs(n, start, at, &mut runs);
             }
+        }
+    }
+    if let Some((start, count)) = stretch {
+        if count >= MIN_DIGITS {
+            read_runs(n, start, n.text.len(), &mut runs);
+        }
+    }
+    runs
+}
+
+/// The digit runs of `n.text[from..to]`, a stretch of digits and x: a run ends at a clause break
+/// and at an x, which only closes an 18-character ID number.
+fn read_runs(n: &Normalized, from: usize, to: usize, runs: &mut Vec<DigitRun>) {
+    let text = n.text.get(from..to).unwrap_or("");
+    let breaks = n.clause_breaks();
+    let first_break = breaks.partition_point(|&b| b <= from);
+    let mut breaks = breaks
+        .get(first_break..)
+        .unwrap_or(&[])
+        .iter()
+        .copied()
+        .peekable();
+    let mut current: Option<DigitRun> = None;
+    let mut finish = |run: Option<DigitRun>| {
+        if let Some(run) = run.filter(|r| r.digits.len() >= MIN_DIGITS) {
+            runs.push(run);
         }
     };
-    // The clause breaks are sorted: walk them with the text instead of searching per character.
-    let mut breaks = n.clause_breaks().iter().copied().peekable();
-    for (at, c) in text.char_indices() {
+    for (offset, c) in text.char_indices() {
+        let at = from + offset;
         while breaks.next_if(|&b| b < at).is_some() {}
-        if at > 0 && breaks.next_if_eq(&at).is_some() {
+        if breaks.next_if_eq(&at).is_some() {
             finish(current.take());
         }
-        // X closes an 18-character ID number.
-        let closes_id = c == 'x' && current.is_some_and(|(_, _, count)| count == 17);
-        if digit_value(c).is_some() || closes_id {
-            let (start, _, count) = current.unwrap_or((at, at, 0));
-            current = Some((start, at + c.len_utf8(), count + 1));
-            if closes_id {
-                finish(current.take());
-            }
-        } else {
+        let closes_id = current.as_ref().is_some_and(|r| r.digits.len() == 17) && c == 'x';
+        let Some(value) = digit_value(c).or(closes_id.then_some(10)) else {
+            finish(current.take());
+            continue;
+        };
+        let run = current.get_or_insert(DigitRun {
+            start: at,
+            end: at,
+            digits: Vec::new(),
+        });
+        run.digits.push(value);
+        run.end = at + c.len_utf8();
+        if closes_id {
             finish(current.take());
         }
     }
     finish(current);
-    runs
 }
 
 /// ISO 7064 MOD 11-2 check digit of a mainland resident ID number, plus a plausible birth date.

@@ -23,10 +23,6 @@ fn check_input(text: &str) -> String {
         .to_string()
 }
 
-fn score_input(call: &callguard::transcript::Transcript) -> String {
-    json!({"pack": "cn-company", "transcript": call}).to_string()
-}
-
 fn module() -> PolicyModule {
     PolicyModule::new(EMBEDDED_MODULE, Limits::default(), &[]).unwrap()
 }
@@ -35,7 +31,7 @@ fn host(c: &mut Criterion) {
     let pm = module();
     let long = check_input(&workloads::long_draft());
     let short = check_input(&workloads::short());
-    let call = score_input(&workloads::call_40());
+    let call = workloads::score_input(&workloads::call_40());
     let mut g = c.benchmark_group("host_warm");
     let mut session = pm.session().unwrap();
     g.bench_function("check_short", |b| {
@@ -78,7 +74,7 @@ fn host(c: &mut Criterion) {
     let mut g = c.benchmark_group("host_batch");
     g.sample_size(10);
     let calls = workloads::batch(2000);
-    let inputs: Vec<String> = calls.iter().map(score_input).collect();
+    let inputs: Vec<String> = calls.iter().map(workloads::score_input).collect();
     g.throughput(Throughput::Bytes(workloads::text_bytes(&calls) as u64));
     g.bench_with_input(BenchmarkId::new("warm", 2000), &inputs, |b, inputs| {
         b.iter(|| {
