@@ -4,6 +4,7 @@ use crate::compiled::{CompiledPack, NegatorKind};
 use crate::model::{Category, Context, Finding, Severity};
 use crate::normalize::{utf16_offsets, Normalized};
 use crate::pack::{Rule, When};
+use crate::patterns::PatternMatch;
 use crate::pii;
 
 /// How far before a match (in characters) a negator still applies; advice negators (请不要,
@@ -153,44 +154,27 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
             }
         }
     }
-    if let Some(set) = &compiled.pattern_set {
-        for index in set.matches(&n.text).iter() {
-            let Some((re, owners)) = compiled.patterns.get(index) else {
+    if let Some(scanner) = &compiled.pattern_scan {
+        let matches = scanner
+            .scan(&n.text)
+            .unwrap_or_else(|| search_each(compiled, n));
+        for m in matches {
+            let Some((re, owners)) = compiled.patterns.get(m.pattern) else {
                 continue;
             };
-            // Capture groups cost a second engine per match; only a suggestion that quotes
-            // them (`${when}`) needs them.
-            let templates: Vec<(usize, Option<&String>)> = owners
-                .iter()
-                .map(|&rule| {
-                    (
-                        rule,
-                        compiled.rule(rule).and_then(|r| r.suggestion.as_ref()),
-                    )
-                })
-                .collect();
-            if templates
-                .iter()
-                .any(|(_, t)| t.is_some_and(|t| t.contains('$')))
-            {
-                for caps in re.captures_iter(&n.text) {
-                    let Some(whole) = caps.get(0) else { continue };
-                    for &(rule, template) in &templates {
-                        push_pattern_hit(&mut hits, rule, whole.range(), || {
-                            template.filter(|t| t.contains('$')).map(|t| {
-                                let mut out = String::new();
-                                caps.expand(t, &mut out);
-                                out
-                            })
-                        });
-                    }
-                }
-            } else {
-                for whole in re.find_iter(&n.text) {
-                    for &(rule, _) in &templates {
-                        push_pattern_hit(&mut hits, rule, whole.range(), || None);
-                    }
-                }
+            for &rule in owners {
+                // Only a suggestion that quotes a capture (`${when}`) needs the captures.
+                let template = compiled
+                    .rule(rule)
+                    .and_then(|r| r.suggestion.as_ref())
+                    .filter(|t| t.contains('$'));
+                let expanded = template.and_then(|t| {
+                    let caps = re.captures_at(n.text.get(..m.end)?, m.start)?;
+                    let mut out = String::new();
+                    caps.expand(t, &mut out);
+                    Some(out)
+                });
+                push_pattern_hit(&mut hits, rule, m.start..m.end, || expanded);
             }
         }
     }
@@ -209,6 +193,23 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
         }
     }
     hits
+}
+
+/// The patterns' matches found one regex at a time, for the rare text where the lazy DFA of
+/// [`PatternScanner`](crate::patterns::PatternScanner) gives up.
+fn search_each(compiled: &CompiledPack, n: &Normalized) -> Vec<PatternMatch> {
+    compiled
+        .patterns
+        .iter()
+        .enumerate()
+        .flat_map(|(pattern, (re, _))| {
+            re.find_iter(&n.text).map(move |m| PatternMatch {
+                pattern,
+                start: m.start(),
+                end: m.end(),
+            })
+        })
+        .collect()
 }
 
 fn push_pattern_hit(

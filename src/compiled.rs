@@ -3,8 +3,9 @@
 
 use crate::model::{Problem, Severity};
 use crate::pack::{Pack, Rule};
+use crate::patterns::PatternScanner;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +40,8 @@ pub struct CompiledPack {
     pub phrase_rules: Vec<Vec<usize>>,
     /// One entry per distinct pattern text: several rules share patterns such as amounts of
     /// money, and each distinct pattern is searched once.
-    pub pattern_set: Option<RegexSet>,
-    /// Index in `pattern_set` → the compiled regex and the rules that own it.
+    pub pattern_scan: Option<PatternScanner>,
+    /// Index in `pattern_scan` → the compiled regex (for captures) and the rules that own it.
     pub patterns: Vec<(Regex, Vec<usize>)>,
     pub negation: Negation,
     /// Call cue name → one regex over normalized text.
@@ -50,22 +51,17 @@ pub struct CompiledPack {
     pub closing: Vec<(String, Regex)>,
 }
 
+/// Every automaton is a full DFA without a prefilter: one table step per byte. Prefilters look
+/// for a phrase's first byte, and in Chinese text the lead byte of 不 or 贷 starts every other
+/// character, so they fire constantly; without SIMD (WebAssembly) they cost more than the DFA.
 fn automaton(words: &[String], kind: MatchKind) -> Result<Option<AhoCorasick>, Problem> {
-    automaton_of_kind(words, kind, None)
-}
-
-fn automaton_of_kind(
-    words: &[String],
-    kind: MatchKind,
-    automaton: Option<AhoCorasickKind>,
-) -> Result<Option<AhoCorasick>, Problem> {
     if words.is_empty() {
         return Ok(None);
     }
     AhoCorasickBuilder::new()
         .match_kind(kind)
-        .kind(automaton)
-        .prefilter(automaton.is_none())
+        .kind(Some(AhoCorasickKind::DFA))
+        .prefilter(false)
         .build(words)
         .map(Some)
         .map_err(|e| {
@@ -129,17 +125,17 @@ impl CompiledPack {
                 patterns.push((re, vec![i]));
             }
         }
-        // Every utterance is searched for every phrase, so the phrase automaton is a full DFA:
-        // one table step per byte instead of following failure links.
-        let phrases = automaton_of_kind(&words, MatchKind::Standard, Some(AhoCorasickKind::DFA))?;
-        let pattern_set = if patterns.is_empty() {
+        let phrases = automaton(&words, MatchKind::Standard)?;
+        let pattern_scan = if patterns.is_empty() {
             None
         } else {
-            Some(
-                RegexSet::new(patterns.iter().map(|(r, _)| r.as_str())).map_err(|e| {
-                    Problem::new("invalid_pattern", format!("cannot build pattern set: {e}"))
-                })?,
-            )
+            let texts: Vec<&str> = patterns.iter().map(|(r, _)| r.as_str()).collect();
+            Some(PatternScanner::new(&texts).map_err(|e| {
+                Problem::new(
+                    "invalid_pattern",
+                    format!("cannot build pattern scanner: {e}"),
+                )
+            })?)
         };
 
         let mut before_words = Vec::new();
@@ -193,7 +189,7 @@ impl CompiledPack {
             pack,
             phrases,
             phrase_rules,
-            pattern_set,
+            pattern_scan,
             patterns,
             negation,
             cues,

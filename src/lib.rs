@@ -16,6 +16,7 @@ pub mod gate;
 pub mod model;
 pub mod normalize;
 pub mod pack;
+pub mod patterns;
 pub mod pii;
 pub mod practice;
 pub mod scenario;
