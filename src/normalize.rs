@@ -6,7 +6,7 @@
 //! spans are mapped back through [`Normalized::original_span`], so a finding always points at the
 //! exact original characters, whatever was skipped in between.
 
-use crate::fold::simplified_char;
+use crate::fold::{simplified_bmp, simplified_char};
 
 /// The normalized form of a text and the way back to the original byte offsets.
 #[derive(Debug, Clone)]
@@ -66,9 +66,20 @@ fn is_ignorable(c: char) -> bool {
     )
 }
 
-/// CJK Unified Ideographs and Extension A.
-fn is_cjk_ideograph(c: char) -> bool {
-    matches!(u32::from(c), 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
+/// The CJK ideograph (Unified or Extension A, U+3400–U+9FFF) whose UTF-8 encoding starts at
+/// `bytes[at] == lead`, or `None` for any other character.
+#[inline(always)]
+fn cjk_ideograph_at(bytes: &[u8], at: usize, lead: u8) -> Option<char> {
+    // U+3400–U+9FFF are the three-byte sequences with lead bytes E3–E9.
+    if !(0xE3..=0xE9).contains(&lead) {
+        return None;
+    }
+    let (b1, b2) = (*bytes.get(at + 1)?, *bytes.get(at + 2)?);
+    let u = (u32::from(lead & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+    if u < 0x3400 || (0x4DC0..0x4E00).contains(&u) {
+        return None;
+    }
+    char::from_u32(u)
 }
 
 /// Full-width ASCII forms become ASCII; then case folds when it folds to a single character.
@@ -97,32 +108,42 @@ fn fold_width_and_case(c: char) -> char {
 impl Normalized {
     /// Normalizes `original` in one pass. Linear in its length.
     pub fn new(original: &str) -> Self {
+        let bytes = original.as_bytes();
         let mut text = String::with_capacity(original.len());
         let mut origin = Vec::with_capacity(original.len());
         let mut clause_breaks = Vec::new();
-        for (offset, c) in original.char_indices() {
-            let converted = simplified_char(c);
-            let folded = if is_cjk_ideograph(c) {
-                // Nearly every character of a Chinese text: no clause break, nothing to skip,
-                // no width or case.
-                converted
-            } else {
-                if is_clause_break(c) {
-                    if clause_breaks.last() != Some(&text.len()) {
-                        clause_breaks.push(text.len());
-                    }
-                    continue;
-                }
-                if is_ignorable(c) {
-                    continue;
-                }
-                let folded = fold_width_and_case(converted);
-                if folded != c && is_ignorable(folded) {
-                    continue;
-                }
-                folded
+        let mut at = 0;
+        while let Some(&lead) = bytes.get(at) {
+            // Nearly every character of a Chinese text is a three-byte ideograph with no clause
+            // break, nothing to skip and no width or case: it is copied (or swapped for its
+            // Simplified form) without decoding it into a char first.
+            if let Some(ideograph) = cjk_ideograph_at(bytes, at, lead) {
+                let span = [at as u32, (at + 3) as u32];
+                origin.extend([span, span, span]);
+                text.push(simplified_bmp(ideograph).unwrap_or(ideograph));
+                at += 3;
+                continue;
+            }
+            let Some(c) = original.get(at..).and_then(|rest| rest.chars().next()) else {
+                break;
             };
-            let span = [offset as u32, (offset + c.len_utf8()) as u32];
+            let width = c.len_utf8();
+            let offset = at;
+            at += width;
+            if is_clause_break(c) {
+                if clause_breaks.last() != Some(&text.len()) {
+                    clause_breaks.push(text.len());
+                }
+                continue;
+            }
+            if is_ignorable(c) {
+                continue;
+            }
+            let folded = fold_width_and_case(simplified_char(c));
+            if folded != c && is_ignorable(folded) {
+                continue;
+            }
+            let span = [offset as u32, (offset + width) as u32];
             for _ in 0..folded.len_utf8() {
                 origin.push(span);
             }
@@ -196,16 +217,14 @@ pub fn utf16_offsets(text: &str, offsets: &[usize]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..offsets.len()).collect();
     order.sort_by_key(|&i| offsets.get(i).copied().unwrap_or(0));
     let mut answers = vec![0usize; offsets.len()];
-    let mut chars = text.char_indices().peekable();
-    let mut units = 0usize;
+    let (mut at, mut units) = (0usize, 0usize);
     for i in order {
-        let target = offsets.get(i).copied().unwrap_or(0);
-        while let Some(&(at, c)) = chars.peek() {
-            if at >= target {
-                break;
-            }
-            units += c.len_utf16();
-            chars.next();
+        let target = offsets.get(i).copied().unwrap_or(0).min(text.len());
+        // Every byte that starts a character is one UTF-16 unit; a four-byte character is a
+        // surrogate pair, one more.
+        if let Some(stretch) = text.get(at..target) {
+            units += stretch.chars().count() + stretch.bytes().filter(|&b| b >= 0xF0).count();
+            at = target;
         }
         if let Some(slot) = answers.get_mut(i) {
             *slot = units;
