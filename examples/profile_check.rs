@@ -1,23 +1,41 @@
-//! A loop over `check` of the 3,000-character draft for `perf record` (criterion's own loop is
-//! harder to read in a profile):
-//! `cargo build --release --example profile_check && perf record -g target/release/examples/profile_check 3000`
+//! Loops over the engine for `perf record` (criterion's own loop is harder to read in a profile):
+//! `check` of the 3,000-character draft, or with `score` the 40-turn call.
+//!
+//! ```text
+//! cargo build --release --example profile_check
+//! perf record -g target/release/examples/profile_check 3000          # check
+//! perf record -g target/release/examples/profile_check 3000 score    # score
+//! ```
 #![allow(clippy::unwrap_used, reason = "a profiling harness fails loudly")]
 
+use callguard::transcript::Transcript;
 use callguard::{Context, Engine, Party};
 
 fn main() {
     let engine = Engine::with_embedded_packs().unwrap();
+    let mut args = std::env::args().skip(1);
+    let rounds: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let scoring = args.next().is_some_and(|a| a == "score");
     let text = std::fs::read_to_string("bench/workloads/long-draft.txt").unwrap();
+    let call: Transcript =
+        serde_json::from_str(&std::fs::read_to_string("bench/workloads/call-40.json").unwrap())
+            .unwrap();
+    let pack = engine.get("cn-company").unwrap();
     let ctx = Context {
         dpd: Some(40),
         party: Party::Debtor,
         identity_verified: true,
         ..Context::default()
     };
-    let rounds: u32 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2000);
+    let run = || {
+        if scoring {
+            callguard::score::score(pack, &call, Some(25))
+                .findings
+                .len()
+        } else {
+            engine.check("cn-company", &text, &ctx).unwrap().len()
+        }
+    };
     // The machine is shared: the fastest of ten slices is the least disturbed one.
     let slice = (rounds / 10).max(1);
     let mut findings = 0;
@@ -25,13 +43,14 @@ fn main() {
         .map(|_| {
             let started = std::time::Instant::now();
             for _ in 0..slice {
-                findings = engine.check("cn-company", &text, &ctx).unwrap().len();
+                findings = run();
             }
             started.elapsed() / slice
         })
         .min()
         .unwrap_or_default();
+    let what = if scoring { "score" } else { "check" };
     eprintln!(
-        "{findings} findings per check, {best:?} per check (fastest of 10 slices of {slice})"
+        "{findings} findings per {what}, {best:?} per {what} (fastest of 10 slices of {slice})"
     );
 }

@@ -5,7 +5,7 @@ use crate::model::{Problem, Severity};
 use crate::pack::{Pack, Rule};
 use crate::patterns::PatternScanner;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use regex::Regex;
+use regex::{Regex, RegexSet, SetMatches};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +46,8 @@ pub struct CompiledPack {
     pub negation: Negation,
     /// Call cue name → one regex over normalized text.
     pub cues: BTreeMap<String, Regex>,
+    /// Every cue in one set, in `cues` order, so a turn is searched once for all of them.
+    cue_set: Option<RegexSet>,
     /// Opening / closing requirement groups → one regex each.
     pub opening: Vec<(String, Regex)>,
     pub closing: Vec<(String, Regex)>,
@@ -85,6 +87,23 @@ pub fn alternation(patterns: &[String]) -> Result<Regex, Problem> {
         .join("|");
     Regex::new(&joined)
         .map_err(|e| Problem::new("invalid_pattern", format!("cannot compile `{joined}`: {e}")))
+}
+
+/// The call cues found in one turn ([`CompiledPack::cues_in`]).
+pub struct Cues<'a> {
+    names: &'a BTreeMap<String, Regex>,
+    matched: Option<SetMatches>,
+}
+
+impl Cues<'_> {
+    /// Whether the named cue matched.
+    pub fn has(&self, name: &str) -> bool {
+        let index = self.names.keys().position(|n| n == name);
+        match (index, &self.matched) {
+            (Some(i), Some(matched)) => matched.matched(i),
+            _ => false,
+        }
+    }
 }
 
 impl CompiledPack {
@@ -173,6 +192,15 @@ impl CompiledPack {
                 cues.insert(name.clone(), alternation(pats)?);
             }
         }
+        let cue_set = if cues.is_empty() {
+            None
+        } else {
+            Some(
+                RegexSet::new(cues.values().map(Regex::as_str)).map_err(|e| {
+                    Problem::new("invalid_pattern", format!("cannot build the cue set: {e}"))
+                })?,
+            )
+        };
         let groups =
             |check: &Option<crate::pack::CallCheck>| -> Result<Vec<(String, Regex)>, Problem> {
                 let mut out = Vec::new();
@@ -193,6 +221,7 @@ impl CompiledPack {
             patterns,
             negation,
             cues,
+            cue_set,
             opening,
             closing,
         })
@@ -202,9 +231,12 @@ impl CompiledPack {
         self.pack.rules.get(index)
     }
 
-    /// Whether the named cue matches anywhere in normalized `text`.
-    pub fn cue(&self, name: &str, text: &str) -> bool {
-        self.cues.get(name).is_some_and(|re| re.is_match(text))
+    /// Which call cues match anywhere in normalized `text`, found in one search.
+    pub fn cues_in(&self, text: &str) -> Cues<'_> {
+        Cues {
+            names: &self.cues,
+            matched: self.cue_set.as_ref().map(|set| set.matches(text)),
+        }
     }
 
     /// Severity weight for scoring: errors count fully, warnings half, info not at all.

@@ -3,7 +3,7 @@
 //! was promised. Every agent turn is checked in the context the call had reached at that turn.
 
 use crate::check::fill_utf16;
-use crate::compiled::CompiledPack;
+use crate::compiled::{CompiledPack, Cues};
 use crate::model::{Category, Channel, Context, Finding, Party, Severity};
 use crate::normalize::Normalized;
 use crate::pack::CallCheck;
@@ -85,8 +85,8 @@ impl CallState {
     }
 
     /// Moves the state on what the counterpart said.
-    fn hear(&mut self, compiled: &CompiledPack, speaker: Speaker, text: &str) {
-        let cue = |name: &str| compiled.cue(name, text);
+    fn hear(&mut self, cues: &Cues<'_>, speaker: Speaker) {
+        let cue = |name: &str| cues.has(name);
         if speaker == Speaker::ThirdParty && self.party != Party::Minor {
             self.party = Party::ThirdParty;
             self.verified = false;
@@ -280,6 +280,7 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
 
     for (i, turn) in transcript.turns.iter().enumerate() {
         let normalized = Normalized::new(&turn.text);
+        let cues = compiled.cues_in(&normalized.text);
         match turn.speaker {
             Speaker::Agent => {
                 let ctx = state.context(dpd);
@@ -289,18 +290,15 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
                     f.turn = Some(i);
                 }
                 findings.extend(turn_findings);
-                if compiled.cue("name_check", &normalized.text) {
+                if cues.has("name_check") {
                     state.name_check_open = 2;
                 }
                 agent_turns.push((i, normalized.text.clone()));
             }
             speaker => {
-                state.hear(compiled, speaker, &normalized.text);
+                state.hear(&cues, speaker);
                 let debtor_side = matches!(state.party, Party::Debtor | Party::Unknown);
-                if debtor_side
-                    && (compiled.cue("ptp_intent", &normalized.text)
-                        || compiled.cue("ptp_vague", &normalized.text))
-                {
+                if debtor_side && (cues.has("ptp_intent") || cues.has("ptp_vague")) {
                     if promise.is_none() {
                         promise = Some(PromiseSummary {
                             turn: i,
@@ -308,7 +306,7 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
                             days: None,
                         });
                     }
-                    if compiled.cue("ptp_vague", &normalized.text) {
+                    if cues.has("ptp_vague") {
                         let span = compiled
                             .cues
                             .get("ptp_vague")
