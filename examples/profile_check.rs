@@ -5,6 +5,7 @@
 //! cargo build --release --example profile_check
 //! perf record -g target/release/examples/profile_check 3000          # check
 //! perf record -g target/release/examples/profile_check 3000 score    # score
+//! perf record -g target/release/examples/profile_check 300 score 16  # score, turns repeated 16×
 //! ```
 #![allow(clippy::unwrap_used, reason = "a profiling harness fails loudly")]
 
@@ -16,10 +17,13 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let rounds: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2000);
     let scoring = args.next().is_some_and(|a| a == "score");
+    // `score 16`: the call's turns repeated 16 times, to see how the cost grows.
+    let times: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
     let text = std::fs::read_to_string("bench/workloads/long-draft.txt").unwrap();
-    let call: Transcript =
+    let mut call: Transcript =
         serde_json::from_str(&std::fs::read_to_string("bench/workloads/call-40.json").unwrap())
             .unwrap();
+    call.turns = (0..times).flat_map(|_| call.turns.clone()).collect();
     let pack = engine.get("cn-company").unwrap();
     let ctx = Context {
         dpd: Some(40),

@@ -8,7 +8,7 @@ use crate::model::{Category, Channel, Context, Finding, Party, Severity};
 use crate::normalize::Normalized;
 use crate::pack::CallCheck;
 use crate::transcript::{Speaker, Transcript};
-use regex::Regex;
+use regex::{Regex, RegexSet, SetMatches};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -184,23 +184,33 @@ fn requirement_finding(
     .at(turn, "", None)
 }
 
+/// Dates and clock times, read from a turn's Simplified text.
 struct DateTimeRegexes {
+    /// The five below in one set, in this order: a turn is searched once, and only the
+    /// expressions it contains are run again for their text.
+    set: RegexSet,
     relative: Regex,
     within_days: Regex,
-    far: Regex,
-    absolute: Regex,
-    clock: Regex,
 }
+
+const RELATIVE: usize = 0;
+const WITHIN_DAYS: usize = 1;
+const FAR: usize = 2;
+const ABSOLUTE: usize = 3;
+const CLOCK: usize = 4;
 
 fn date_time_regexes() -> Option<&'static DateTimeRegexes> {
     static CELL: OnceLock<Option<DateTimeRegexes>> = OnceLock::new();
     CELL.get_or_init(|| {
+        let relative = "(大后天|后天|明天|明日|明早|明晚|明儿|今天|今日|今晚|今早|今儿|当天)";
+        let within_days = "([0-9]+|[一二两三四五六七八九十]+)(天|日)(内|之内|以内|后)";
+        let far = "(下个?月|月底|年底|年后|下周|下星期|下个?礼拜|过几天|过段时间|过阵子|以后|改天)";
+        let absolute = "(([0-9]{1,2}|[一二三四五六七八九十]{1,3})月)?([0-9]{1,2}|[一二三四五六七八九十]{1,3})(号|日)|(本周|这周|周|星期|礼拜)[一二三四五六日天]";
+        let clock = "([0-9]{1,2}|[零一二两三四五六七八九十]{1,3})\\s*(点|時|时)|[0-9]{1,2}\\s*[:：]\\s*[0-9]{2}";
         Some(DateTimeRegexes {
-            relative: Regex::new("(大后天|后天|明天|明日|明早|明晚|明儿|今天|今日|今晚|今早|今儿|当天)").ok()?,
-            within_days: Regex::new("([0-9]+|[一二两三四五六七八九十]+)(天|日)(内|之内|以内|后)").ok()?,
-            far: Regex::new("(下个?月|月底|年底|年后|下周|下星期|下个?礼拜|过几天|过段时间|过阵子|以后|改天)").ok()?,
-            absolute: Regex::new("(([0-9]{1,2}|[一二三四五六七八九十]{1,3})月)?([0-9]{1,2}|[一二三四五六七八九十]{1,3})(号|日)|(本周|这周|周|星期|礼拜)[一二三四五六日天]").ok()?,
-            clock: Regex::new("([0-9]{1,2}|[零一二两三四五六七八九十]{1,3})\\s*(点|時|时)|[0-9]{1,2}\\s*[:：]\\s*[0-9]{2}").ok()?,
+            set: RegexSet::new([relative, within_days, far, absolute, clock]).ok()?,
+            relative: Regex::new(relative).ok()?,
+            within_days: Regex::new(within_days).ok()?,
         })
     })
     .as_ref()
@@ -236,25 +246,28 @@ enum When {
     Far,
 }
 
-fn when_of(text: &str) -> Option<When> {
-    let re = date_time_regexes()?;
-    if let Some(m) = re.relative.find(text) {
-        return Some(When::Days(match m.as_str() {
-            "大后天" => 3,
-            "后天" => 2,
-            "明天" | "明日" | "明早" | "明晚" | "明儿" => 1,
-            _ => 0,
-        }));
-    }
-    if let Some(c) = re.within_days.captures(text) {
-        if let Some(n) = c.get(1).and_then(|m| chinese_number(m.as_str())) {
-            return Some(When::Days(n));
+fn when_of(re: &DateTimeRegexes, text: &str, found: &SetMatches) -> Option<When> {
+    if found.matched(RELATIVE) {
+        if let Some(m) = re.relative.find(text) {
+            return Some(When::Days(match m.as_str() {
+                "大后天" => 3,
+                "后天" => 2,
+                "明天" | "明日" | "明早" | "明晚" | "明儿" => 1,
+                _ => 0,
+            }));
         }
     }
-    if re.far.is_match(text) {
+    if found.matched(WITHIN_DAYS) {
+        if let Some(c) = re.within_days.captures(text) {
+            if let Some(n) = c.get(1).and_then(|m| chinese_number(m.as_str())) {
+                return Some(When::Days(n));
+            }
+        }
+    }
+    if found.matched(FAR) {
         return Some(When::Far);
     }
-    if re.absolute.is_match(text) {
+    if found.matched(ABSOLUTE) {
         return Some(When::Dated);
     }
     None
@@ -321,8 +334,11 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
         if let Some(p) = promise.as_mut() {
             // Dates and clock times are read with their punctuation (18:00), Simplified only.
             let simplified = crate::fold::simplified(&turn.text);
-            let clock = date_time_regexes().is_some_and(|re| re.clock.is_match(&simplified));
-            match when_of(&simplified) {
+            let (clock, when) = date_time_regexes().map_or((false, None), |re| {
+                let found = re.set.matches(&simplified);
+                (found.matched(CLOCK), when_of(re, &simplified, &found))
+            });
+            match when {
                 Some(When::Days(d)) if clock => {
                     let max = pack.call.promise.as_ref().map_or(u32::MAX, |r| r.max_days);
                     if d <= max {

@@ -405,7 +405,7 @@ fn render(
     writeln!(r, "## How cost grows\n")?;
     writeln!(
         r,
-        "| what | 1× | 4× | 16× | 4× ÷ 1× | 16× ÷ 1× |\n| --- | --- | --- | --- | --- | --- |"
+        "| what | 1× | 4× | 16× | 4× ÷ 1× | 16× ÷ 4× | 16× ÷ 1× |\n| --- | --- | --- | --- | --- | --- | --- |"
     )?;
     for (label, group, sizes) in [
         (
@@ -427,17 +427,18 @@ fn render(
         let [a, b, d] = sizes.map(|s| c(&format!("{group}/{s}")).map_or(f64::NAN, |x| x.0));
         writeln!(
             r,
-            "| {label} | {} | {} | {} | {:.2} | {:.2} |",
+            "| {label} | {} | {} | {} | {:.2} | {:.2} | {:.2} |",
             us(a),
             us(b),
             us(d),
             b / a,
+            d / b,
             d / a
         )?;
     }
     writeln!(
         r,
-        "\nLinear growth gives 4 and 16 in the last two columns.\n"
+        "\nLinear growth gives 4, 4 and 16 in the last three columns.\n"
     )?;
 
     writeln!(r, "## The server\n")?;
