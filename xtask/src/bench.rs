@@ -466,6 +466,6 @@ fn render(
         writeln!(r, "{}\n", why.trim_end())?;
     }
     writeln!(r, "## Commands\n")?;
-    writeln!(r, "```\ncargo xtask bench        # all of the below, then this file\ncargo run --release --example export_phrases > bench/workloads/phrases.txt\ncargo bench -p callguard --bench engine\nCALLGUARD_CORE_WASM=target/core-wasm/wasm32-unknown-unknown/release/callguard.wasm cargo bench -p callguard-host --bench host\nnode bench/node/peers.mjs\ncargo xtask loadtest\nnode bench/page-timing.mjs http://127.0.0.1:8080/\n```")?;
+    writeln!(r, "```\ncargo xtask bench        # all of the below, then this file\ncargo run --release --example export_phrases > bench/workloads/phrases.txt\ncargo bench -p callguard --bench engine\nCALLGUARD_CORE_WASM=target/core-wasm/wasm32-unknown-unknown/release/callguard.wasm cargo bench -p callguard-host --bench host\nnode bench/node/peers.mjs\ncargo xtask loadtest\nnode bench/page-timing.mjs http://127.0.0.1:8080/\ncargo build --release --example profile_check && perf record -g target/release/examples/profile_check 3000\n```")?;
     Ok(r)
 }
