@@ -212,6 +212,25 @@ fn search_each(compiled: &CompiledPack, n: &Normalized) -> Vec<PatternMatch> {
         .collect()
 }
 
+/// A suggestion for a match that has no captures (a phrase, a detector): a template such as
+/// `请您${when}安排还款` reads with its captures left out, never with `${when}` in it.
+fn without_captures(template: &str) -> String {
+    static EMPTY: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    if !template.contains('$') {
+        return template.to_string();
+    }
+    // The regex crate's own template syntax, expanded against a match without groups.
+    let empty = EMPTY.get_or_init(|| regex::Regex::new("^").ok());
+    match empty.as_ref().and_then(|re| re.captures("")) {
+        Some(caps) => {
+            let mut out = String::new();
+            caps.expand(template, &mut out);
+            out
+        }
+        None => template.to_string(),
+    }
+}
+
 fn push_pattern_hit(
     hits: &mut Vec<Hit>,
     rule: usize,
@@ -308,7 +327,9 @@ pub fn check_normalized(
             utf16_end: 0,
             excerpt: text.get(start..end).unwrap_or("").to_string(),
             message: rule.message.clone(),
-            suggestion: hit.expanded.or_else(|| rule.suggestion.clone()),
+            suggestion: hit
+                .expanded
+                .or_else(|| rule.suggestion.as_deref().map(without_captures)),
             sources: rule.sources.clone(),
             turn: None,
         };
@@ -367,6 +388,39 @@ pub fn fill_utf16(text: &str, findings: &mut [Finding]) {
         if let [s, e] = pair {
             f.utf16_start = *s;
             f.utf16_end = *e;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Context, Party};
+    use crate::Engine;
+
+    #[test]
+    fn a_phrase_match_never_shows_a_capture_template() {
+        let engine = Engine::with_embedded_packs();
+        assert!(engine.is_ok(), "embedded packs must load");
+        let Ok(engine) = engine else { return };
+        let ctx = Context {
+            dpd: Some(40),
+            party: Party::Debtor,
+            identity_verified: true,
+            ..Context::default()
+        };
+        // 必须今天还 is a phrase of discourtesy.demand, whose suggestion quotes `${when}`;
+        // 你必须马上还钱 is its pattern, with the capture.
+        for (text, expected) in [
+            ("欠的钱必须今天还", "请您安排还款"),
+            ("你必须马上还钱", "请您马上安排还款"),
+        ] {
+            let findings = engine.check("cn-company", text, &ctx).unwrap_or_default();
+            let demand = findings.iter().find(|f| f.rule == "discourtesy.demand");
+            assert_eq!(
+                demand.and_then(|f| f.suggestion.as_deref()),
+                Some(expected),
+                "{text}: {findings:?}"
+            );
         }
     }
 }
