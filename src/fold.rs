@@ -9,27 +9,21 @@ include!(concat!(env!("OUT_DIR"), "/t2s.rs"));
 /// The Simplified form of `c`, or `c` itself.
 #[inline(always)]
 pub fn simplified_char(c: char) -> char {
-    if u32::from(c) > 0xFFFF {
-        return c;
-    }
-    simplified_bmp(c).unwrap_or(c)
-}
-
-/// The Simplified form of `c`, a BMP character, when it has one that differs.
-#[inline(always)]
-pub fn simplified_bmp(c: char) -> Option<char> {
     let u = u32::from(c);
+    // The bitset covers the BMP only, so a character beyond it is never flagged and the
+    // `u16` below never truncates.
     let flagged = HAS_SIMPLIFIED
         .get((u / 64) as usize)
         .is_some_and(|word| word & (1 << (u % 64)) != 0);
     if !flagged {
-        return None;
+        return c;
     }
     T2S_FROM
         .binary_search(&(u as u16))
         .ok()
         .and_then(|i| T2S_TO.get(i))
         .and_then(|&s| char::from_u32(u32::from(s)))
+        .unwrap_or(c)
 }
 
 /// `text` with every Traditional character in its Simplified form; same number of characters.

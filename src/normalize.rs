@@ -6,7 +6,7 @@
 //! spans are mapped back through [`Normalized::original_span`], so a finding always points at the
 //! exact original characters, whatever was skipped in between.
 
-use crate::fold::{simplified_bmp, simplified_char};
+use crate::fold::simplified_char;
 
 /// The normalized form of a text and the way back to the original byte offsets.
 #[derive(Debug, Clone)]
@@ -120,7 +120,7 @@ impl Normalized {
             if let Some(ideograph) = cjk_ideograph_at(bytes, at, lead) {
                 let span = [at as u32, (at + 3) as u32];
                 origin.extend([span, span, span]);
-                text.push(simplified_bmp(ideograph).unwrap_or(ideograph));
+                text.push(simplified_char(ideograph));
                 at += 3;
                 continue;
             }
