@@ -106,44 +106,60 @@ impl Cues<'_> {
     }
 }
 
-impl CompiledPack {
-    pub fn new(pack: Pack) -> Result<Self, Problem> {
-        let mut words: Vec<String> = Vec::new();
-        let mut phrase_rules: Vec<Vec<usize>> = Vec::new();
-        let mut index: BTreeMap<String, usize> = BTreeMap::new();
-        let mut patterns = Vec::new();
-        for (i, rule) in pack.rules.iter().enumerate() {
-            for phrase in &rule.phrases {
-                let id = *index.entry(phrase.clone()).or_insert_with(|| {
-                    words.push(phrase.clone());
-                    phrase_rules.push(Vec::new());
-                    words.len() - 1
-                });
-                if let Some(owners) = phrase_rules.get_mut(id) {
-                    if !owners.contains(&i) {
-                        owners.push(i);
-                    }
-                }
+/// Distinct strings (phrases, patterns) in first-seen order, each with the rules that own it:
+/// rules share phrases and patterns, and each distinct one is searched once.
+#[derive(Default)]
+struct Owned {
+    items: Vec<String>,
+    owners: Vec<Vec<usize>>,
+    index: BTreeMap<String, usize>,
+}
+
+impl Owned {
+    /// Records that rule `rule` owns `item`; true when `item` was not seen before.
+    fn add(&mut self, item: &str, rule: usize) -> bool {
+        let (id, new) = match self.index.get(item) {
+            Some(&id) => (id, false),
+            None => {
+                self.items.push(item.to_string());
+                self.owners.push(Vec::new());
+                let id = self.items.len() - 1;
+                self.index.insert(item.to_string(), id);
+                (id, true)
             }
-            for p in &rule.patterns {
-                if let Some((_, owners)) = patterns
-                    .iter_mut()
-                    .find(|(re, _): &&mut (Regex, Vec<usize>)| re.as_str() == p)
-                {
-                    if !owners.contains(&i) {
-                        owners.push(i);
-                    }
-                    continue;
-                }
-                let re = Regex::new(p).map_err(|e| {
-                    Problem::new(
-                        "invalid_pattern",
-                        format!("pattern `{p}` of rule `{}`: {e}", rule.id),
-                    )
-                })?;
-                patterns.push((re, vec![i]));
+        };
+        if let Some(owners) = self.owners.get_mut(id) {
+            if !owners.contains(&rule) {
+                owners.push(rule);
             }
         }
+        new
+    }
+}
+
+impl CompiledPack {
+    pub fn new(pack: Pack) -> Result<Self, Problem> {
+        let mut phrase_owners = Owned::default();
+        let mut pattern_owners = Owned::default();
+        let mut regexes = Vec::new();
+        for (i, rule) in pack.rules.iter().enumerate() {
+            for phrase in &rule.phrases {
+                phrase_owners.add(phrase, i);
+            }
+            for p in &rule.patterns {
+                if pattern_owners.add(p, i) {
+                    regexes.push(Regex::new(p).map_err(|e| {
+                        Problem::new(
+                            "invalid_pattern",
+                            format!("pattern `{p}` of rule `{}`: {e}", rule.id),
+                        )
+                    })?);
+                }
+            }
+        }
+        let (words, phrase_rules) = (phrase_owners.items, phrase_owners.owners);
+        let patterns: Vec<(Regex, Vec<usize>)> =
+            regexes.into_iter().zip(pattern_owners.owners).collect();
         let phrases = automaton(&words, MatchKind::Standard)?;
         let pattern_scan = if patterns.is_empty() {
             None
