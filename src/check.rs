@@ -174,7 +174,7 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
                     caps.expand(t, &mut out);
                     Some(out)
                 });
-                push_pattern_hit(&mut hits, rule, m.start..m.end, || expanded);
+                push_pattern_hit(&mut hits, rule, m.start..m.end, expanded);
             }
         }
     }
@@ -235,14 +235,14 @@ fn push_pattern_hit(
     hits: &mut Vec<Hit>,
     rule: usize,
     span: std::ops::Range<usize>,
-    expanded: impl FnOnce() -> Option<String>,
+    expanded: Option<String>,
 ) {
     if !span.is_empty() {
         hits.push(Hit {
             rule,
             start: span.start,
             end: span.end,
-            expanded: expanded(),
+            expanded,
         });
     }
 }
