@@ -32,43 +32,25 @@ fn host(c: &mut Criterion) {
     let long = check_input(&workloads::long_draft());
     let short = check_input(&workloads::short());
     let call = workloads::score_input(&workloads::call_40());
+    let cases = [
+        ("check_short", Op::Check, &short),
+        ("check_long_draft", Op::Check, &long),
+        ("score_call_40", Op::Score, &call),
+    ];
     let mut g = c.benchmark_group("host_warm");
     let mut session = pm.session().unwrap();
-    g.bench_function("check_short", |b| {
-        b.iter(|| session.call(Op::Check, black_box(&short)).unwrap())
-    });
-    g.bench_function("check_long_draft", |b| {
-        b.iter(|| session.call(Op::Check, black_box(&long)).unwrap())
-    });
-    g.bench_function("score_call_40", |b| {
-        b.iter(|| session.call(Op::Score, black_box(&call)).unwrap())
-    });
+    for (name, op, input) in cases {
+        g.bench_function(name, |b| {
+            b.iter(|| session.call(op, black_box(input)).unwrap())
+        });
+    }
     g.finish();
     let mut g = c.benchmark_group("host_fresh_instance");
-    g.bench_function("check_short", |b| {
-        b.iter(|| {
-            pm.session()
-                .unwrap()
-                .call(Op::Check, black_box(&short))
-                .unwrap()
-        })
-    });
-    g.bench_function("check_long_draft", |b| {
-        b.iter(|| {
-            pm.session()
-                .unwrap()
-                .call(Op::Check, black_box(&long))
-                .unwrap()
-        })
-    });
-    g.bench_function("score_call_40", |b| {
-        b.iter(|| {
-            pm.session()
-                .unwrap()
-                .call(Op::Score, black_box(&call))
-                .unwrap()
-        })
-    });
+    for (name, op, input) in cases {
+        g.bench_function(name, |b| {
+            b.iter(|| pm.session().unwrap().call(op, black_box(input)).unwrap())
+        });
+    }
     g.finish();
 
     let mut g = c.benchmark_group("host_batch");
