@@ -3,7 +3,7 @@
 use crate::compiled::{CompiledPack, NegatorKind};
 use crate::model::{Category, Context, Finding, Severity};
 use crate::normalize::{utf16_offsets, Normalized};
-use crate::pack::{Rule, When};
+use crate::pack::{FrameScope, Rule, When};
 use crate::patterns::PatternMatch;
 use crate::pii;
 
@@ -163,6 +163,10 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
                 continue;
             };
             for &rule in owners {
+                let Some(start) = frame_start(compiled, n, rule, re, m.start, m.end) else {
+                    continue;
+                };
+                let m = PatternMatch { start, ..m };
                 // Only a suggestion that quotes a capture (`${when}`) needs the captures.
                 let template = compiled
                     .rule(rule)
@@ -193,6 +197,45 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
         }
     }
     hits
+}
+
+/// Where a pattern match of `rule` starts once the rule's frame (if the pattern is one) has had
+/// its say: the parts must lie in one sentence or clause, so a match that reaches back across a
+/// break is searched again from the start of the unit it ends in; and none of the frame's
+/// `unless` words may be in that unit. `None` drops the match. Plain patterns keep their start.
+fn frame_start(
+    compiled: &CompiledPack,
+    n: &Normalized,
+    rule: usize,
+    re: &regex::Regex,
+    start: usize,
+    end: usize,
+) -> Option<usize> {
+    let Some(frame) = compiled
+        .rule(rule)
+        .and_then(|r| r.frames.iter().find(|f| f.pattern == re.as_str()))
+    else {
+        return Some(start);
+    };
+    let sentence = match frame.scope {
+        FrameScope::Text => {
+            return unless_absent(&frame.unless, n.text.as_str()).then_some(start);
+        }
+        FrameScope::Sentence => true,
+        FrameScope::Clause => false,
+    };
+    let mut start = start;
+    if n.breaks_inside(start, end, sentence) {
+        let (unit_start, _) = n.unit_around(end.saturating_sub(1), end, sentence);
+        let within = n.text.get(..end)?;
+        start = unit_start + re.find(within.get(unit_start..)?)?.start();
+    }
+    let (from, to) = n.unit_around(start, end, sentence);
+    unless_absent(&frame.unless, n.slice(from, to)).then_some(start)
+}
+
+fn unless_absent(unless: &[String], around: &str) -> bool {
+    !unless.iter().any(|w| around.contains(w.as_str()))
 }
 
 /// The patterns' matches found one regex at a time, for the rare text where the lazy DFA of

@@ -18,6 +18,17 @@ pub struct Normalized {
     /// Normalized byte offsets where a clause ends (sentence punctuation or a line break was removed
     /// there). Negation never reaches across a clause break.
     clause_breaks: Vec<usize>,
+    /// The subset of `clause_breaks` that end a sentence (。！？；, a line break), not just a
+    /// clause (，、): a frame scoped to a sentence may cross a comma but not a full stop.
+    sentence_breaks: Vec<usize>,
+}
+
+/// Clause breaks that also end a sentence.
+fn is_sentence_break(c: char) -> bool {
+    matches!(
+        c,
+        '。' | '！' | '？' | '；' | '!' | '?' | ';' | '\n' | '\r' | '…' | '｡'
+    )
 }
 
 /// Characters that end a clause: negation and context cues stop here.
@@ -112,6 +123,7 @@ impl Normalized {
         let mut text = String::with_capacity(original.len());
         let mut origin = Vec::with_capacity(original.len());
         let mut clause_breaks = Vec::new();
+        let mut sentence_breaks = Vec::new();
         let mut at = 0;
         while let Some(&lead) = bytes.get(at) {
             // Nearly every character of a Chinese text is a three-byte ideograph with no clause
@@ -134,6 +146,9 @@ impl Normalized {
                 if clause_breaks.last() != Some(&text.len()) {
                     clause_breaks.push(text.len());
                 }
+                if is_sentence_break(c) && sentence_breaks.last() != Some(&text.len()) {
+                    sentence_breaks.push(text.len());
+                }
                 continue;
             }
             if is_ignorable(c) {
@@ -153,6 +168,7 @@ impl Normalized {
             text,
             origin,
             clause_breaks,
+            sentence_breaks,
         }
     }
 
@@ -190,6 +206,35 @@ impl Normalized {
             .get(idx)
             .copied()
             .unwrap_or(self.text.len())
+    }
+
+    /// Whether a clause break (or, with `sentence_only`, a sentence break) lies strictly inside
+    /// the normalized span `start..end`.
+    pub fn breaks_inside(&self, start: usize, end: usize, sentence_only: bool) -> bool {
+        let breaks = if sentence_only {
+            &self.sentence_breaks
+        } else {
+            &self.clause_breaks
+        };
+        let first_after_start = breaks.partition_point(|&b| b <= start);
+        breaks.get(first_after_start).is_some_and(|&b| b < end)
+    }
+
+    /// Start and end of the sentence (or clause) around the normalized span `start..end`.
+    pub fn unit_around(&self, start: usize, end: usize, sentence: bool) -> (usize, usize) {
+        let breaks = if sentence {
+            &self.sentence_breaks
+        } else {
+            &self.clause_breaks
+        };
+        let before = breaks.partition_point(|&b| b <= start);
+        let from = match before {
+            0 => 0,
+            i => breaks.get(i - 1).copied().unwrap_or(0),
+        };
+        let after = breaks.partition_point(|&b| b < end);
+        let to = breaks.get(after).copied().unwrap_or(self.text.len());
+        (from, to.max(end))
     }
 
     /// The normalized text between two byte offsets, widened to character boundaries.

@@ -7,7 +7,7 @@ mod schema;
 use crate::model::{Category, Channel, Location, Party, Problem, Severity};
 pub use crate::pii::Detector;
 use regex::Regex;
-use schema::{PackFile, RuleFile, WhenFile};
+use schema::{FrameFile, PackFile, RuleFile, WhenFile};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -111,6 +111,32 @@ pub struct When {
     pub max_dpd: Option<u32>,
 }
 
+/// Where a frame's parts must lie together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameScope {
+    Clause,
+    Sentence,
+    Text,
+}
+
+/// A frame compiled to one regex (`pattern`, also in the rule's `patterns`, so it is found in the
+/// same pass as every other pattern) plus what the regex cannot say: its scope and its `unless`
+/// words (normalized, concepts expanded).
+#[derive(Debug, Clone, Serialize)]
+pub struct Frame {
+    pub parts: Vec<String>,
+    pub pattern: String,
+    pub scope: FrameScope,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unless: Vec<String>,
+}
+
+/// Characters allowed between one part of a frame and the next when the frame says nothing.
+pub const DEFAULT_FRAME_WITHIN: u32 = 10;
+/// Parts a frame in any order may have (the regex holds every permutation).
+const MAX_ANY_ORDER_PARTS: usize = 4;
+
 /// A wording rule after validation. Phrases are stored normalized.
 #[derive(Debug, Clone, Serialize)]
 pub struct Rule {
@@ -124,6 +150,8 @@ pub struct Rule {
     pub phrases: Vec<String>,
     pub patterns: Vec<String>,
     pub detectors: Vec<Detector>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<Frame>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub except: Vec<String>,
     pub negatable: bool,
@@ -355,7 +383,14 @@ pub(crate) fn build_rule(
     phrases.dedup();
     let mut patterns = Vec::new();
     for pattern in &file.patterns {
-        let text = pattern.get_ref();
+        let text = match expand_concepts(pattern.get_ref(), lexicons) {
+            Ok(text) => text,
+            Err(e) => {
+                v.report("unknown_concept", e, pattern, rid);
+                continue;
+            }
+        };
+        let text = &text;
         if text.contains("\\b") || text.contains("\\B") {
             v.report(
                 "word_boundary",
@@ -375,6 +410,16 @@ pub(crate) fn build_rule(
             );
         } else {
             patterns.push(text.clone());
+        }
+    }
+    let mut frames = Vec::new();
+    for frame in &file.frames {
+        match build_frame(frame, lexicons) {
+            Ok(built) => {
+                patterns.push(built.pattern.clone());
+                frames.push(built);
+            }
+            Err(e) => v.report("invalid_frame", e, &file.id, rid),
         }
     }
     let mut except: Vec<String> = file
@@ -426,6 +471,7 @@ pub(crate) fn build_rule(
         phrases,
         patterns,
         detectors,
+        frames,
         except,
         negatable: file.negatable,
         cleared_by_warning: file.cleared_by_warning,
@@ -436,6 +482,149 @@ pub(crate) fn build_rule(
         allows: file.allows,
         location,
     })
+}
+
+/// Replaces every `{name}` in a pattern with an alternation of the words of concept (lexicon)
+/// `name`; regex repetitions such as `{0,6}` start with a digit and are left alone.
+pub(crate) fn expand_concepts(
+    pattern: &str,
+    lexicons: &BTreeMap<String, Vec<String>>,
+) -> Result<String, String> {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        let (before, from_open) = rest.split_at(open);
+        out.push_str(before);
+        let after_open = from_open.get(1..).unwrap_or("");
+        let name_len = after_open
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after_open.len());
+        let name = after_open.get(..name_len).unwrap_or("");
+        let is_concept = name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && after_open.get(name_len..).is_some_and(|r| r.starts_with('}'));
+        if !is_concept {
+            out.push('{');
+            rest = after_open;
+            continue;
+        }
+        let words = lexicons.get(name).filter(|w| !w.is_empty()).ok_or_else(|| {
+            format!("pattern `{pattern}` uses concept `{{{name}}}`, which no `[lexicons]` entry of this pack or its parents defines")
+        })?;
+        let mut words: Vec<&String> = words.iter().collect();
+        // Longest first, so a leftmost-first search also prefers the longest word.
+        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let alternation: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+        out.push_str("(?:");
+        out.push_str(&alternation.join("|"));
+        out.push(')');
+        rest = after_open.get(name_len + 1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Compiles a frame's parts into one regex and validates it.
+fn build_frame(
+    frame: &FrameFile,
+    lexicons: &BTreeMap<String, Vec<String>>,
+) -> Result<Frame, String> {
+    if frame.all.len() < 2 {
+        return Err(format!(
+            "a frame needs at least two parts in `all`, got {}",
+            frame.all.len()
+        ));
+    }
+    if frame.any_order && frame.all.len() > MAX_ANY_ORDER_PARTS {
+        return Err(format!(
+            "a frame in any order has at most {MAX_ANY_ORDER_PARTS} parts, got {}",
+            frame.all.len()
+        ));
+    }
+    let scope = match frame.scope.as_deref() {
+        None | Some("sentence") => FrameScope::Sentence,
+        Some("clause") => FrameScope::Clause,
+        Some("text") => FrameScope::Text,
+        Some(other) => {
+            return Err(format!(
+                "frame scope `{other}` is unknown; expected one of: clause, sentence, text"
+            ))
+        }
+    };
+    let within = frame.within.unwrap_or(DEFAULT_FRAME_WITHIN);
+    let mut parts = Vec::new();
+    for part in &frame.all {
+        let expanded = expand_concepts(part, lexicons)?;
+        if expanded.is_empty() || expanded.contains("\\b") {
+            return Err(format!("frame part `{part}` is empty or uses a word boundary"));
+        }
+        Regex::new(&expanded).map_err(|e| {
+            format!("frame part `{part}` is not a valid regex: {}", first_line(&e.to_string()))
+        })?;
+        parts.push(format!("(?:{expanded})"));
+    }
+    let gap = format!(".{{0,{within}}}");
+    let orders = if frame.any_order {
+        permutations(parts.len())
+    } else {
+        vec![(0..parts.len()).collect()]
+    };
+    let alternatives: Vec<String> = orders
+        .iter()
+        .map(|order| {
+            order
+                .iter()
+                .filter_map(|&i| parts.get(i).map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(&gap)
+        })
+        .collect();
+    let pattern = if alternatives.len() == 1 {
+        alternatives.concat()
+    } else {
+        format!("(?:{})", alternatives.join("|"))
+    };
+    Regex::new(&pattern)
+        .map_err(|e| format!("frame `{}` does not compile: {}", frame.all.join(" … "), first_line(&e.to_string())))?;
+    let mut unless = Vec::new();
+    for word in &frame.unless {
+        match word.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+            Some(name) => unless.extend(
+                lexicons
+                    .get(name)
+                    .ok_or_else(|| format!("frame `unless` names concept `{{{name}}}`, which is not defined"))?
+                    .iter()
+                    .cloned(),
+            ),
+            None => {
+                let n = crate::normalize::normalize_phrase(word);
+                if !n.is_empty() {
+                    unless.push(n);
+                }
+            }
+        }
+    }
+    Ok(Frame {
+        parts: frame.all.clone(),
+        pattern,
+        scope,
+        unless,
+    })
+}
+
+/// Every ordering of `0..n` (n is at most [`MAX_ANY_ORDER_PARTS`]).
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n <= 1 {
+        return vec![(0..n).collect()];
+    }
+    let mut out = Vec::new();
+    for smaller in permutations(n - 1) {
+        for at in 0..=smaller.len() {
+            let mut order = smaller.clone();
+            order.insert(at, n - 1);
+            out.push(order);
+        }
+    }
+    out
 }
 
 /// The words of the named lexicons; an unknown name is reported at the rule.

@@ -172,6 +172,9 @@ pub struct RuleFile {
     /// lower case). Never `\b`: it means nothing between Chinese characters.
     #[serde(default)]
     pub patterns: Vec<Spanned<String>>,
+    /// Frames: the rule matches when every part occurs near the others (see [`FrameFile`]).
+    #[serde(default)]
+    pub frames: Vec<FrameFile>,
     /// Phrases that, where they overlap a match, show it is not this rule's meaning: an
     /// institution's name (金桥小额贷款贷后服务中心) is not a debt disclosure.
     #[serde(default)]
@@ -199,6 +202,24 @@ pub struct RuleFile {
     pub sources: Vec<String>,
     pub bad: Vec<String>,
     pub allows: Vec<String>,
+}
+
+/// A frame: parts (regex fragments over normalized text, `{concept}` allowed) that must all occur,
+/// in the written order unless `any_order`, with at most `within` characters between one part and
+/// the next, inside one sentence (`scope = "sentence"`, the default), one clause (`"clause"`) or
+/// anywhere in the text (`"text"`), and with none of the `unless` words in that sentence or clause.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameFile {
+    pub all: Vec<String>,
+    #[serde(default)]
+    pub any_order: bool,
+    #[serde(default)]
+    pub within: Option<u32>,
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub unless: Vec<String>,
 }
 
 fn default_true() -> bool {

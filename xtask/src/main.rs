@@ -365,6 +365,29 @@ fn fuzz() -> Result<()> {
     Ok(())
 }
 
+/// Accuracy of `check` over the project's labelled corpus (tests/corpus/, the `test` part never
+/// tuned on and the `dev` part) and, when a `../shared/corpus/` folder exists beside the clone,
+/// its real collectors' words; prints the tables with every miss and writes bench/ACCURACY.md.
+fn eval() -> Result<()> {
+    let mut sets = vec![
+        "project test part (tests/corpus/test.jsonl)=tests/corpus/test.jsonl".to_string(),
+        "project dev part (tests/corpus/dev.jsonl)=tests/corpus/dev.jsonl".to_string(),
+    ];
+    let shared = root().join("../shared/corpus/real-quotes-dev.jsonl");
+    if shared.exists() {
+        sets.push(format!(
+            "real collectors' words (../shared/corpus/real-quotes-dev.jsonl)={}:external",
+            shared.display()
+        ));
+    } else {
+        eprintln!("eval: {} not found; skipping the shared real-speech set", shared.display());
+    }
+    run(cargo()
+        .args(["run", "--release", "--locked", "--example", "eval", "--"])
+        .args(["--markdown", "bench/ACCURACY.md"])
+        .args(&sets))
+}
+
 /// Builds, then puts a bounded load on `callguard serve` over loopback.
 fn loadtest() -> Result<()> {
     build()?;
@@ -390,6 +413,7 @@ fn main() -> Result<()> {
         "bench" if std::env::args().nth(2).as_deref() == Some("report") => bench::report(),
         "bench" => bench::bench(),
         "fuzz" => fuzz(),
+        "eval" => eval(),
         _ => {
             eprintln!("usage: cargo xtask <setup|build|test|demo>");
             eprintln!("  setup  install wasm32, wasm-pack, wasm-bindgen, node tools, Chromium (idempotent)");
@@ -400,6 +424,7 @@ fn main() -> Result<()> {
             eprintln!(
                 "  bench  every benchmark and the peers side by side; writes bench/REPORT.md"
             );
+            eprintln!("  eval   accuracy of check over tests/corpus and ../shared/corpus; writes bench/ACCURACY.md");
             eprintln!(
                 "  fuzz   fuzz the ABI JSON entry points, pack parser and transcripts (bounded)"
             );
