@@ -83,6 +83,7 @@ named_enum!(
         Provocation => "provocation",
         Discourtesy => "discourtesy",
         ThirdPartyDisclosure => "third_party_disclosure",
+        ThirdPartyCollection => "third_party_collection",
         DisclosureBeforeVerification => "disclosure_before_verification",
         PiiExposure => "pii_exposure",
         MinorContact => "minor_contact",

@@ -9,7 +9,8 @@ export type Speaker = "agent" | "customer" | "third_party" | "unknown";
 export type Category =
   | "abusive_language" | "threat" | "impersonation" | "false_legal_claim"
   | "unauthorized_promise" | "improper_payment_channel" | "debt_inducement" | "provocation"
-  | "discourtesy" | "third_party_disclosure" | "disclosure_before_verification" | "pii_exposure"
+  | "discourtesy" | "third_party_disclosure" | "third_party_collection"
+  | "disclosure_before_verification" | "pii_exposure"
   | "minor_contact" | "vulnerable_pressure" | "missing_opening" | "missing_closing"
   | "vague_promise" | "outside_calling_window" | "contact_frequency" | "third_party_contact"
   | "field_visit";

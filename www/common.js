@@ -23,6 +23,7 @@ export const CATEGORY = {
   provocation: '挑衅讽刺',
   discourtesy: '态度生硬',
   third_party_disclosure: '向第三方泄露',
+  third_party_collection: '向第三方催收',
   disclosure_before_verification: '核身前透露债务',
   pii_exposure: '泄露个人信息',
   minor_contact: '与未成年人谈债务',
