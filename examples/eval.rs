@@ -139,7 +139,12 @@ fn mistake_line(m: &accuracy::Mistake, quote: bool) -> String {
 }
 
 fn terminal(set: &Set) -> String {
-    let mut out = format!("\n== {} ==\n{}\n{}\n", set.name, summary(&set.report), table(&set.report));
+    let mut out = format!(
+        "\n== {} ==\n{}\n{}\n",
+        set.name,
+        summary(&set.report),
+        table(&set.report)
+    );
     for m in &set.report.mistakes {
         out.push_str(&mistake_line(m, true));
     }

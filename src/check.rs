@@ -101,6 +101,16 @@ fn negated(compiled: &CompiledPack, n: &Normalized, rule: &Rule, start: usize, e
             }
         }
     }
+    // Quoting the customer or a rumour (您说“有本事你去告我”, 您问是不是要坐牢, 我理解您觉得被
+    // 当成老赖了) repeats words the collector is not saying. A number read out is still read out,
+    // so detectors are never cleared this way.
+    if rule.detectors.is_empty() {
+        if let Some(reported) = &neg.reported {
+            if reported.is_match(n.slice(clause_start, start)) {
+                return true;
+            }
+        }
+    }
     if !rule.negatable {
         return false;
     }
@@ -323,6 +333,21 @@ pub fn check_normalized(
     n: &Normalized,
     ctx: &Context,
 ) -> Vec<Finding> {
+    let findings = findings_per_rule(compiled, text, n, ctx);
+    let mut deduped = same_category_once(findings);
+    fill_utf16(text, &mut deduped);
+    deduped
+}
+
+/// Every rule's own findings, before overlapping findings of one category are merged: what a
+/// rule's `bad` examples are tested against, since a wider rule of the same category may
+/// otherwise stand in for it.
+pub fn findings_per_rule(
+    compiled: &CompiledPack,
+    text: &str,
+    n: &Normalized,
+    ctx: &Context,
+) -> Vec<Finding> {
     let mut kept: Vec<Hit> = Vec::new();
     let mut negated_hits: Vec<Hit> = Vec::new();
     for h in collect_hits(compiled, n) {
@@ -391,6 +416,11 @@ pub fn check_normalized(
         }
         findings.push(finding);
     }
+    derive_findings(compiled, ctx, &mut findings);
+    findings
+}
+
+fn same_category_once(mut findings: Vec<Finding>) -> Vec<Finding> {
     // Within one category, overlapping findings say the same thing twice: keep the most severe,
     // then the longest.
     findings.sort_by(|a, b| {
@@ -419,8 +449,33 @@ pub fn check_normalized(
         }
     }
     deduped.sort_by_key(|f| (f.start, f.end, f.category));
-    fill_utf16(text, &mut deduped);
     deduped
+}
+
+/// Rules that follow from other findings (`derived_from`): a threat said to a third party is also
+/// collecting from that third party. The derived finding has the same span as the one it follows.
+fn derive_findings(compiled: &CompiledPack, ctx: &Context, findings: &mut Vec<Finding>) {
+    let mut derived = Vec::new();
+    for rule in &compiled.pack.rules {
+        if rule.derived_from.is_empty() || !when_matches(&rule.when, ctx) {
+            continue;
+        }
+        if let Some(source) = findings
+            .iter()
+            .find(|f| rule.derived_from.contains(&f.category))
+        {
+            derived.push(Finding {
+                rule: rule.id.clone(),
+                category: rule.category,
+                severity: rule.severity,
+                message: rule.message.clone(),
+                suggestion: rule.suggestion.as_deref().map(without_captures),
+                sources: rule.sources.clone(),
+                ..source.clone()
+            });
+        }
+    }
+    findings.extend(derived);
 }
 
 /// Converts every finding's byte span to UTF-16 in a single pass over `text`.

@@ -30,6 +30,9 @@ pub struct Negation {
     pub warning: Option<AhoCorasick>,
     /// Connectives that make a preceding negation belong to a condition (没钱就…, 不还就…).
     pub condition: Option<AhoCorasick>,
+    /// Reported speech (您说…, 您问…, 有人跟您讲…, 被当成…): words after it in the clause quote
+    /// someone else, so the collector is not saying them.
+    pub reported: Option<AhoCorasick>,
 }
 
 pub struct CompiledPack {
@@ -198,6 +201,10 @@ impl CompiledPack {
             )?,
             condition: automaton(
                 &lexicon(&pack, "condition_connectives"),
+                MatchKind::LeftmostLongest,
+            )?,
+            reported: automaton(
+                &lexicon(&pack, "reported_speech"),
                 MatchKind::LeftmostLongest,
             )?,
         };

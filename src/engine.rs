@@ -195,7 +195,8 @@ pub fn self_test_rule(compiled: &CompiledPack, rule: &pack::Rule) -> Vec<Problem
         ..rule.location.clone()
     };
     for bad in &rule.bad {
-        let findings = crate::check::check(compiled, bad, &ctx);
+        let normalized = crate::normalize::Normalized::new(bad);
+        let findings = crate::check::findings_per_rule(compiled, bad, &normalized, &ctx);
         if !findings.iter().any(|f| f.rule == rule.id) {
             problems.push(
                 Problem::new(

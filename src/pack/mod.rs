@@ -153,6 +153,8 @@ pub struct Rule {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub frames: Vec<Frame>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub derived_from: Vec<Category>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub except: Vec<String>,
     pub negatable: bool,
     pub cleared_by_warning: bool,
@@ -442,10 +444,17 @@ pub(crate) fn build_rule(
             Err(e) => v.report("invalid_value", e, &file.id, rid),
         }
     }
-    if phrases.is_empty() && patterns.is_empty() && detectors.is_empty() {
+    let mut derived_from = Vec::new();
+    for name in &file.derived_from {
+        if let Some(c) = v.parse_enum::<Category>(name, rid) {
+            derived_from.push(c);
+        }
+    }
+    if phrases.is_empty() && patterns.is_empty() && detectors.is_empty() && derived_from.is_empty()
+    {
         v.report(
             "empty_rule",
-            format!("rule `{id}` has no phrases, lexicons or patterns"),
+            format!("rule `{id}` has no phrases, lexicons, patterns, frames or `derived_from`"),
             &file.id,
             rid,
         );
@@ -472,6 +481,7 @@ pub(crate) fn build_rule(
         patterns,
         detectors,
         frames,
+        derived_from,
         except,
         negatable: file.negatable,
         cleared_by_warning: file.cleared_by_warning,
@@ -501,7 +511,9 @@ pub(crate) fn expand_concepts(
             .unwrap_or(after_open.len());
         let name = after_open.get(..name_len).unwrap_or("");
         let is_concept = name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && after_open.get(name_len..).is_some_and(|r| r.starts_with('}'));
+            && after_open
+                .get(name_len..)
+                .is_some_and(|r| r.starts_with('}'));
         if !is_concept {
             out.push('{');
             rest = after_open;
@@ -555,10 +567,15 @@ fn build_frame(
     for part in &frame.all {
         let expanded = expand_concepts(part, lexicons)?;
         if expanded.is_empty() || expanded.contains("\\b") {
-            return Err(format!("frame part `{part}` is empty or uses a word boundary"));
+            return Err(format!(
+                "frame part `{part}` is empty or uses a word boundary"
+            ));
         }
         Regex::new(&expanded).map_err(|e| {
-            format!("frame part `{part}` is not a valid regex: {}", first_line(&e.to_string()))
+            format!(
+                "frame part `{part}` is not a valid regex: {}",
+                first_line(&e.to_string())
+            )
         })?;
         parts.push(format!("(?:{expanded})"));
     }
@@ -583,15 +600,22 @@ fn build_frame(
     } else {
         format!("(?:{})", alternatives.join("|"))
     };
-    Regex::new(&pattern)
-        .map_err(|e| format!("frame `{}` does not compile: {}", frame.all.join(" … "), first_line(&e.to_string())))?;
+    Regex::new(&pattern).map_err(|e| {
+        format!(
+            "frame `{}` does not compile: {}",
+            frame.all.join(" … "),
+            first_line(&e.to_string())
+        )
+    })?;
     let mut unless = Vec::new();
     for word in &frame.unless {
         match word.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
             Some(name) => unless.extend(
                 lexicons
                     .get(name)
-                    .ok_or_else(|| format!("frame `unless` names concept `{{{name}}}`, which is not defined"))?
+                    .ok_or_else(|| {
+                        format!("frame `unless` names concept `{{{name}}}`, which is not defined")
+                    })?
                     .iter()
                     .cloned(),
             ),

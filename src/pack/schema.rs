@@ -172,6 +172,10 @@ pub struct RuleFile {
     /// lower case). Never `\b`: it means nothing between Chinese characters.
     #[serde(default)]
     pub patterns: Vec<Spanned<String>>,
+    /// Categories whose findings this rule follows: where one is found and this rule's `when`
+    /// holds, this rule is found at the same span (a threat to a third party is collecting from them).
+    #[serde(default)]
+    pub derived_from: Vec<Spanned<String>>,
     /// Frames: the rule matches when every part occurs near the others (see [`FrameFile`]).
     #[serde(default)]
     pub frames: Vec<FrameFile>,

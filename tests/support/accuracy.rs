@@ -143,7 +143,11 @@ pub fn evaluate(engine: &Engine, pack: &str, lines: &[Line]) -> Result<Report, S
                 && !line.allow.contains(&f.category)
                 && !mistake.false_alarms.iter().any(|(c, _)| *c == f.category)
             {
-                report.per_category.entry(f.category).or_default().false_alarm += 1;
+                report
+                    .per_category
+                    .entry(f.category)
+                    .or_default()
+                    .false_alarm += 1;
                 mistake
                     .false_alarms
                     .push((f.category, format!("{} `{}`", f.rule, f.excerpt)));

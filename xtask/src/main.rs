@@ -380,7 +380,10 @@ fn eval() -> Result<()> {
             shared.display()
         ));
     } else {
-        eprintln!("eval: {} not found; skipping the shared real-speech set", shared.display());
+        eprintln!(
+            "eval: {} not found; skipping the shared real-speech set",
+            shared.display()
+        );
     }
     run(cargo()
         .args(["run", "--release", "--locked", "--example", "eval", "--"])
