@@ -148,12 +148,29 @@ fn negated(compiled: &CompiledPack, n: &Normalized, rule: &Rule, start: usize, e
     false
 }
 
-fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
+/// `active[rule]`: whether the rule's `when` holds in this context. Hits of other rules are never
+/// collected, and their frames are never joined.
+fn collect_hits(compiled: &CompiledPack, n: &Normalized, active: &[bool]) -> Vec<Hit> {
+    let is_active = |rule: usize| active.get(rule).copied().unwrap_or(false);
     let mut hits = Vec::new();
+    // One bucket of spans per part of every frame, filled as the two passes find them.
+    let mut parts: Vec<Vec<(usize, usize)>> = vec![Vec::new(); compiled.frame_buckets];
     if let Some(ac) = &compiled.phrases {
         for m in ac.find_overlapping_iter(n.text.as_str()) {
+            for &part in compiled
+                .phrase_frame_parts
+                .get(m.pattern().as_usize())
+                .into_iter()
+                .flatten()
+            {
+                if is_active(part.rule) {
+                    if let Some(bucket) = parts.get_mut(part.bucket) {
+                        bucket.push((m.start(), m.end()));
+                    }
+                }
+            }
             if let Some(rules) = compiled.phrase_rules.get(m.pattern().as_usize()) {
-                for &rule in rules {
+                for &rule in rules.iter().filter(|&&r| is_active(r)) {
                     hits.push(Hit {
                         rule,
                         start: m.start(),
@@ -168,15 +185,20 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
         let matches = scanner
             .scan(&n.text)
             .unwrap_or_else(|| search_each(compiled, n));
+        for m in &matches {
+            for &part in compiled.frame_parts.get(m.pattern).into_iter().flatten() {
+                if is_active(part.rule) {
+                    if let Some(bucket) = parts.get_mut(part.bucket) {
+                        bucket.push((m.start, m.end));
+                    }
+                }
+            }
+        }
         for m in matches {
             let Some((re, owners)) = compiled.patterns.get(m.pattern) else {
                 continue;
             };
-            for &rule in owners {
-                let Some(start) = frame_start(compiled, n, rule, re, m.start, m.end) else {
-                    continue;
-                };
-                let m = PatternMatch { start, ..m };
+            for &rule in owners.iter().filter(|&&r| is_active(r)) {
                 // Only a suggestion that quotes a capture (`${when}`) needs the captures.
                 let template = compiled
                     .rule(rule)
@@ -192,8 +214,12 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
             }
         }
     }
+    frame_hits(compiled, n, parts, &mut hits);
     let mut runs = None;
     for (i, rule) in compiled.pack.rules.iter().enumerate() {
+        if !is_active(i) {
+            continue;
+        }
         for &detector in &rule.detectors {
             let runs = runs.get_or_insert_with(|| pii::digit_runs(n));
             for (start, end) in pii::detect_in(runs, detector) {
@@ -209,39 +235,93 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized) -> Vec<Hit> {
     hits
 }
 
-/// Where a pattern match of `rule` starts once the rule's frame (if the pattern is one) has had
-/// its say: the parts must lie in one sentence or clause, so a match that reaches back across a
-/// break is searched again from the start of the unit it ends in; and none of the frame's
-/// `unless` words may be in that unit. `None` drops the match. Plain patterns keep their start.
-fn frame_start(
+/// Joins the frame parts found in the pattern pass into frame matches: for each frame with every
+/// part present, each way of taking the parts in order (every order with `any_order`), each part
+/// starting after the previous one ends and at most `within` characters later, all inside one
+/// sentence or clause (as the frame's scope says), with no `unless` word in it.
+fn frame_hits(
     compiled: &CompiledPack,
     n: &Normalized,
-    rule: usize,
-    re: &regex::Regex,
+    mut buckets: Vec<Vec<(usize, usize)>>,
+    hits: &mut Vec<Hit>,
+) {
+    for &(rule, f, first) in &compiled.frames {
+        let Some(frame) = compiled.rule(rule).and_then(|r| r.frames.get(f)) else {
+            continue;
+        };
+        let Some(spans) = buckets.get_mut(first..first + frame.parts.len()) else {
+            continue;
+        };
+        if spans.iter().any(Vec::is_empty) {
+            continue;
+        }
+        for list in spans.iter_mut() {
+            list.sort_unstable();
+        }
+        let spans: &[Vec<(usize, usize)>] = spans;
+        let orders = if frame.any_order {
+            crate::pack::permutations(spans.len())
+        } else {
+            vec![(0..spans.len()).collect()]
+        };
+        let mut joined = Vec::new();
+        for order in &orders {
+            let ordered: Vec<&Vec<(usize, usize)>> =
+                order.iter().filter_map(|&i| spans.get(i)).collect();
+            for &(start, end) in ordered.first().copied().into_iter().flatten() {
+                join_rest(n, frame, &ordered, 1, start, end, &mut joined);
+            }
+        }
+        for (start, end) in joined {
+            let held = match frame.scope {
+                FrameScope::Text => unless_absent(&frame.unless, &n.text),
+                scope => {
+                    let sentence = scope == FrameScope::Sentence;
+                    !n.breaks_inside(start, end, sentence) && {
+                        let (from, to) = n.unit_around(start, end, sentence);
+                        unless_absent(&frame.unless, n.slice(from, to))
+                    }
+                }
+            };
+            if held {
+                hits.push(Hit {
+                    rule,
+                    start,
+                    end,
+                    expanded: None,
+                });
+            }
+        }
+    }
+}
+
+/// Extends a partial frame match `start..end` with part `k` of `ordered` and the parts after it.
+fn join_rest(
+    n: &Normalized,
+    frame: &crate::pack::Frame,
+    ordered: &[&Vec<(usize, usize)>],
+    k: usize,
     start: usize,
     end: usize,
-) -> Option<usize> {
-    let Some(frame) = compiled
-        .rule(rule)
-        .and_then(|r| r.frames.iter().find(|f| f.pattern == re.as_str()))
-    else {
-        return Some(start);
+    out: &mut Vec<(usize, usize)>,
+) {
+    let Some(candidates) = ordered.get(k) else {
+        out.push((start, end));
+        return;
     };
-    let sentence = match frame.scope {
-        FrameScope::Text => {
-            return unless_absent(&frame.unless, n.text.as_str()).then_some(start);
+    let within = frame.within as usize;
+    // Candidates are sorted by start. A character is at most four bytes, so a part starting
+    // more than 4 × `within` bytes later is out of reach, and so is every part after it.
+    let first = candidates.partition_point(|&(s, _)| s < end);
+    for &(s, e) in candidates.iter().skip(first) {
+        if s - end > 4 * within {
+            break;
         }
-        FrameScope::Sentence => true,
-        FrameScope::Clause => false,
-    };
-    let mut start = start;
-    if n.breaks_inside(start, end, sentence) {
-        let (unit_start, _) = n.unit_around(end.saturating_sub(1), end, sentence);
-        let within = n.text.get(..end)?;
-        start = unit_start + re.find(within.get(unit_start..)?)?.start();
+        if s - end > within && n.slice(end, s).chars().count() > within {
+            continue;
+        }
+        join_rest(n, frame, ordered, k + 1, start, e, out);
     }
-    let (from, to) = n.unit_around(start, end, sentence);
-    unless_absent(&frame.unless, n.slice(from, to)).then_some(start)
 }
 
 fn unless_absent(unless: &[String], around: &str) -> bool {
@@ -350,7 +430,13 @@ pub fn findings_per_rule(
 ) -> Vec<Finding> {
     let mut kept: Vec<Hit> = Vec::new();
     let mut negated_hits: Vec<Hit> = Vec::new();
-    for h in collect_hits(compiled, n) {
+    let active: Vec<bool> = compiled
+        .pack
+        .rules
+        .iter()
+        .map(|r| when_matches(&r.when, ctx))
+        .collect();
+    for h in collect_hits(compiled, n, &active) {
         let Some(rule) = compiled.rule(h.rule) else {
             continue;
         };

@@ -41,11 +41,21 @@ pub struct CompiledPack {
     pub phrases: Option<AhoCorasick>,
     /// Pattern id → indexes of the rules that own the phrase.
     pub phrase_rules: Vec<Vec<usize>>,
+    /// Pattern id of `phrases` → the frame parts it is a word of: a part that is a finite set of
+    /// words (`{family}`, `(帮|替|代)(他|她)`) is searched by the phrase automaton, not the regex pass.
+    pub phrase_frame_parts: Vec<Vec<FramePart>>,
     /// One entry per distinct pattern text: several rules share patterns such as amounts of
     /// money, and each distinct pattern is searched once.
     pub pattern_scan: Option<PatternScanner>,
     /// Index in `pattern_scan` → the compiled regex (for captures) and the rules that own it.
     pub patterns: Vec<(Regex, Vec<usize>)>,
+    /// Index in `pattern_scan` → the frame parts it is (a part shared by several frames, such as
+    /// `{if_unpaid}`, is searched once).
+    pub frame_parts: Vec<Vec<FramePart>>,
+    /// Every frame as (rule, frame, first bucket): its parts' buckets are consecutive.
+    pub frames: Vec<(usize, usize, usize)>,
+    /// Buckets of one check: one per part of every frame.
+    pub frame_buckets: usize,
     pub negation: Negation,
     /// Call cue name → one regex over normalized text.
     pub cues: BTreeMap<String, Regex>,
@@ -59,13 +69,14 @@ pub struct CompiledPack {
 /// Every automaton is a full DFA without a prefilter: one table step per byte. Prefilters look
 /// for a phrase's first byte, and in Chinese text the lead byte of 不 or 贷 starts every other
 /// character, so they fire constantly; without SIMD (WebAssembly) they cost more than the DFA.
+const KIND: AhoCorasickKind = AhoCorasickKind::DFA;
 fn automaton(words: &[String], kind: MatchKind) -> Result<Option<AhoCorasick>, Problem> {
     if words.is_empty() {
         return Ok(None);
     }
     AhoCorasickBuilder::new()
         .match_kind(kind)
-        .kind(Some(AhoCorasickKind::DFA))
+        .kind(Some(KIND))
         .prefilter(false)
         .build(words)
         .map(Some)
@@ -79,6 +90,32 @@ fn automaton(words: &[String], kind: MatchKind) -> Result<Option<AhoCorasick>, P
 
 fn lexicon(pack: &Pack, name: &str) -> Vec<String> {
     pack.lexicons.get(name).cloned().unwrap_or_default()
+}
+
+/// The words a regex matches when it matches only a finite set of them (`(你|您)(的)?(老婆|孩子)`),
+/// or `None` (repetition, `.`, a large class, or too many combinations).
+fn finite_words(pattern: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let mut extractor = Extractor::new();
+    extractor
+        .kind(ExtractKind::Prefix)
+        .limit_class(16)
+        .limit_literal_len(64)
+        .limit_total(128);
+    let seq = extractor.extract(&hir);
+    if !seq.is_exact() {
+        return None;
+    }
+    let literals = seq.literals()?;
+    let mut words = Vec::with_capacity(literals.len());
+    for literal in literals {
+        if !literal.is_exact() || literal.as_bytes().is_empty() {
+            return None;
+        }
+        words.push(String::from_utf8(literal.as_bytes().to_vec()).ok()?);
+    }
+    Some(words)
 }
 
 /// One regex that matches when any of `patterns` does.
@@ -109,6 +146,17 @@ impl Cues<'_> {
     }
 }
 
+/// Part `part` of frame `frame` of rule `rule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FramePart {
+    pub rule: usize,
+    pub frame: usize,
+    pub part: usize,
+    /// Where this part's matches go in a check's flat list of buckets (see
+    /// [`CompiledPack::frame_buckets`]).
+    pub bucket: usize,
+}
+
 /// Distinct strings (phrases, patterns) in first-seen order, each with the rules that own it:
 /// rules share phrases and patterns, and each distinct one is searched once.
 #[derive(Default)]
@@ -119,9 +167,9 @@ struct Owned {
 }
 
 impl Owned {
-    /// Records that rule `rule` owns `item`; true when `item` was not seen before.
-    fn add(&mut self, item: &str, rule: usize) -> bool {
-        let (id, new) = match self.index.get(item) {
+    /// The id of `item`, and whether it was new.
+    fn intern(&mut self, item: &str) -> (usize, bool) {
+        match self.index.get(item) {
             Some(&id) => (id, false),
             None => {
                 self.items.push(item.to_string());
@@ -130,7 +178,12 @@ impl Owned {
                 self.index.insert(item.to_string(), id);
                 (id, true)
             }
-        };
+        }
+    }
+
+    /// Records that rule `rule` owns `item`; true when `item` was not seen before.
+    fn add(&mut self, item: &str, rule: usize) -> bool {
+        let (id, new) = self.intern(item);
         if let Some(owners) = self.owners.get_mut(id) {
             if !owners.contains(&rule) {
                 owners.push(rule);
@@ -145,22 +198,72 @@ impl CompiledPack {
         let mut phrase_owners = Owned::default();
         let mut pattern_owners = Owned::default();
         let mut regexes = Vec::new();
+        let mut frame_parts: Vec<Vec<FramePart>> = Vec::new();
+        let mut phrase_parts: BTreeMap<usize, Vec<FramePart>> = BTreeMap::new();
+        let mut frames = Vec::new();
+        let mut frame_buckets = 0;
+        let compile = |p: &str, rule: &Rule| {
+            Regex::new(p).map_err(|e| {
+                Problem::new(
+                    "invalid_pattern",
+                    format!("pattern `{p}` of rule `{}`: {e}", rule.id),
+                )
+            })
+        };
         for (i, rule) in pack.rules.iter().enumerate() {
             for phrase in &rule.phrases {
                 phrase_owners.add(phrase, i);
             }
+            // A pattern that matches only a finite set of words is searched as those words by
+            // the phrase automaton, unless the rule's suggestion quotes its captures.
+            let quotes_captures = rule.suggestion.as_ref().is_some_and(|t| t.contains('$'));
             for p in &rule.patterns {
+                if !quotes_captures {
+                    if let Some(words) = finite_words(p) {
+                        for word in words {
+                            phrase_owners.add(&word, i);
+                        }
+                        continue;
+                    }
+                }
                 if pattern_owners.add(p, i) {
-                    regexes.push(Regex::new(p).map_err(|e| {
-                        Problem::new(
-                            "invalid_pattern",
-                            format!("pattern `{p}` of rule `{}`: {e}", rule.id),
-                        )
-                    })?);
+                    regexes.push(compile(p, rule)?);
+                    frame_parts.push(Vec::new());
+                }
+            }
+            for (f, frame) in rule.frames.iter().enumerate() {
+                frames.push((i, f, frame_buckets));
+                let first = frame_buckets;
+                frame_buckets += frame.parts.len();
+                for (k, p) in frame.parts.iter().enumerate() {
+                    let part = FramePart {
+                        rule: i,
+                        frame: f,
+                        part: k,
+                        bucket: first + k,
+                    };
+                    if let Some(words) = finite_words(p) {
+                        for word in words {
+                            let (id, _) = phrase_owners.intern(&word);
+                            phrase_parts.entry(id).or_default().push(part);
+                        }
+                        continue;
+                    }
+                    let (id, new) = pattern_owners.intern(p);
+                    if new {
+                        regexes.push(compile(p, rule)?);
+                        frame_parts.push(Vec::new());
+                    }
+                    if let Some(parts) = frame_parts.get_mut(id) {
+                        parts.push(part);
+                    }
                 }
             }
         }
         let (words, phrase_rules) = (phrase_owners.items, phrase_owners.owners);
+        let phrase_frame_parts: Vec<Vec<FramePart>> = (0..words.len())
+            .map(|id| phrase_parts.remove(&id).unwrap_or_default())
+            .collect();
         let patterns: Vec<(Regex, Vec<usize>)> =
             regexes.into_iter().zip(pattern_owners.owners).collect();
         let phrases = automaton(&words, MatchKind::Standard)?;
@@ -240,8 +343,12 @@ impl CompiledPack {
             pack,
             phrases,
             phrase_rules,
+            phrase_frame_parts,
+            frames,
+            frame_buckets,
             pattern_scan,
             patterns,
+            frame_parts,
             negation,
             cues,
             cue_set,

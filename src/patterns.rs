@@ -34,7 +34,11 @@ pub struct PatternMatch {
 impl PatternScanner {
     pub fn new(patterns: &[&str]) -> Result<Self, String> {
         let forward = DFA::builder()
-            .configure(DFA::config().match_kind(MatchKind::All))
+            .configure(
+                DFA::config()
+                    .match_kind(MatchKind::All)
+                    .cache_capacity(8 << 20),
+            )
             .build_many(patterns)
             .map_err(|e| e.to_string())?;
         let reverse = DFA::builder()

@@ -120,13 +120,20 @@ pub enum FrameScope {
     Text,
 }
 
-/// A frame compiled to one regex (`pattern`, also in the rule's `patterns`, so it is found in the
-/// same pass as every other pattern) plus what the regex cannot say: its scope and its `unless`
-/// words (normalized, concepts expanded).
+/// A frame after validation: its parts are regexes (concepts expanded) that the pack's single
+/// pattern pass finds one by one; [`crate::check`] then joins them: in order (or any order), at
+/// most `within` characters apart, inside the scope, with none of the `unless` words around.
+/// Searching the parts rather than one regex with gaps keeps the automaton small: a gap between
+/// two wide alternations multiplies the lazy DFA's states.
 #[derive(Debug, Clone, Serialize)]
 pub struct Frame {
+    /// The parts as written (`{if_unpaid}`), for a reader.
+    pub all: Vec<String>,
+    /// The parts as regexes over normalized text.
+    #[serde(skip)]
     pub parts: Vec<String>,
-    pub pattern: String,
+    pub any_order: bool,
+    pub within: u32,
     pub scope: FrameScope,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unless: Vec<String>,
@@ -417,10 +424,7 @@ pub(crate) fn build_rule(
     let mut frames = Vec::new();
     for frame in &file.frames {
         match build_frame(frame, lexicons) {
-            Ok(built) => {
-                patterns.push(built.pattern.clone());
-                frames.push(built);
-            }
+            Ok(built) => frames.push(built),
             Err(e) => v.report("invalid_frame", e, &file.id, rid),
         }
     }
@@ -450,7 +454,11 @@ pub(crate) fn build_rule(
             derived_from.push(c);
         }
     }
-    if phrases.is_empty() && patterns.is_empty() && detectors.is_empty() && derived_from.is_empty()
+    if phrases.is_empty()
+        && patterns.is_empty()
+        && detectors.is_empty()
+        && frames.is_empty()
+        && derived_from.is_empty()
     {
         v.report(
             "empty_rule",
@@ -535,16 +543,13 @@ pub(crate) fn expand_concepts(
     Ok(out)
 }
 
-/// Compiles a frame's parts into one regex and validates it.
+/// Validates a frame and expands the concepts of its parts.
 fn build_frame(
     frame: &FrameFile,
     lexicons: &BTreeMap<String, Vec<String>>,
 ) -> Result<Frame, String> {
-    if frame.all.len() < 2 {
-        return Err(format!(
-            "a frame needs at least two parts in `all`, got {}",
-            frame.all.len()
-        ));
+    if frame.all.is_empty() {
+        return Err("a frame needs at least one part in `all`".to_string());
     }
     if frame.any_order && frame.all.len() > MAX_ANY_ORDER_PARTS {
         return Err(format!(
@@ -562,51 +567,25 @@ fn build_frame(
             ))
         }
     };
-    let within = frame.within.unwrap_or(DEFAULT_FRAME_WITHIN);
     let mut parts = Vec::new();
     for part in &frame.all {
         let expanded = expand_concepts(part, lexicons)?;
-        if expanded.is_empty() || expanded.contains("\\b") {
-            return Err(format!(
-                "frame part `{part}` is empty or uses a word boundary"
-            ));
+        if expanded.contains("\\b") || expanded.contains("\\B") {
+            return Err(format!("frame part `{part}` uses a word boundary, which never matches between Chinese characters"));
         }
-        Regex::new(&expanded).map_err(|e| {
+        let re = Regex::new(&expanded).map_err(|e| {
             format!(
                 "frame part `{part}` is not a valid regex: {}",
                 first_line(&e.to_string())
             )
         })?;
-        parts.push(format!("(?:{expanded})"));
+        if re.is_match("") {
+            return Err(format!(
+                "frame part `{part}` can match nothing at all; every part must match some text"
+            ));
+        }
+        parts.push(expanded);
     }
-    let gap = format!(".{{0,{within}}}");
-    let orders = if frame.any_order {
-        permutations(parts.len())
-    } else {
-        vec![(0..parts.len()).collect()]
-    };
-    let alternatives: Vec<String> = orders
-        .iter()
-        .map(|order| {
-            order
-                .iter()
-                .filter_map(|&i| parts.get(i).map(String::as_str))
-                .collect::<Vec<_>>()
-                .join(&gap)
-        })
-        .collect();
-    let pattern = if alternatives.len() == 1 {
-        alternatives.concat()
-    } else {
-        format!("(?:{})", alternatives.join("|"))
-    };
-    Regex::new(&pattern).map_err(|e| {
-        format!(
-            "frame `{}` does not compile: {}",
-            frame.all.join(" … "),
-            first_line(&e.to_string())
-        )
-    })?;
     let mut unless = Vec::new();
     for word in &frame.unless {
         match word.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
@@ -628,15 +607,17 @@ fn build_frame(
         }
     }
     Ok(Frame {
-        parts: frame.all.clone(),
-        pattern,
+        all: frame.all.clone(),
+        parts,
+        any_order: frame.any_order,
+        within: frame.within.unwrap_or(DEFAULT_FRAME_WITHIN),
         scope,
         unless,
     })
 }
 
 /// Every ordering of `0..n` (n is at most [`MAX_ANY_ORDER_PARTS`]).
-fn permutations(n: usize) -> Vec<Vec<usize>> {
+pub fn permutations(n: usize) -> Vec<Vec<usize>> {
     if n <= 1 {
         return vec![(0..n).collect()];
     }

@@ -208,7 +208,8 @@ pub struct RuleFile {
     pub allows: Vec<String>,
 }
 
-/// A frame: parts (regex fragments over normalized text, `{concept}` allowed) that must all occur,
+/// A frame: parts (regex fragments over normalized text, `{concept}` allowed) that must all occur
+/// (a single part is a pattern with a scope and `unless` words),
 /// in the written order unless `any_order`, with at most `within` characters between one part and
 /// the next, inside one sentence (`scope = "sentence"`, the default), one clause (`"clause"`) or
 /// anywhere in the text (`"text"`), and with none of the `unless` words in that sentence or clause.
