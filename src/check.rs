@@ -106,7 +106,10 @@ fn negated(compiled: &CompiledPack, n: &Normalized, rule: &Rule, start: usize, e
     // so detectors are never cleared this way.
     if rule.detectors.is_empty() {
         if let Some(reported) = &neg.reported {
-            if reported.is_match(n.slice(clause_start, start)) {
+            // Up to the match's last character: a pattern may itself begin with the quoting
+            // words (您说派出所给您打过电话).
+            let last = back_chars(text, end, 1, start);
+            if reported.is_match(n.slice(clause_start, last)) {
                 return true;
             }
         }
@@ -272,7 +275,17 @@ fn frame_hits(
                 join_rest(n, frame, &ordered, 1, start, end, &mut joined);
             }
         }
-        for (start, end) in joined {
+        let negatable = compiled.rule(rule).is_some_and(|r| r.negatable);
+        for (start, end, gaps) in joined {
+            // A negator between two parts turns the frame around (账户没有被冻结,
+            // 不还的话我们也不会去你家): the parts are there, the meaning is not.
+            if negatable
+                && gaps
+                    .iter()
+                    .any(|&(from, to)| gap_negated(compiled, n, from, to))
+            {
+                continue;
+            }
             let held = match frame.scope {
                 FrameScope::Text => unless_absent(&frame.unless, &n.text),
                 scope => {
@@ -295,6 +308,22 @@ fn frame_hits(
     }
 }
 
+/// Whether the text between two parts of a frame holds a negator (不会, 没有, 不是 …).
+fn gap_negated(compiled: &CompiledPack, n: &Normalized, from: usize, to: usize) -> bool {
+    let neg = &compiled.negation;
+    let Some(before) = &neg.before else {
+        return false;
+    };
+    before.find_iter(n.slice(from, to)).any(|m| {
+        neg.kinds
+            .get(m.pattern().as_usize())
+            .is_some_and(|&k| k != NegatorKind::Exception)
+    })
+}
+
+/// A frame match: its span and the gaps between its parts.
+type Joined = (usize, usize, Vec<(usize, usize)>);
+
 /// Extends a partial frame match `start..end` with part `k` of `ordered` and the parts after it.
 fn join_rest(
     n: &Normalized,
@@ -303,10 +332,27 @@ fn join_rest(
     k: usize,
     start: usize,
     end: usize,
-    out: &mut Vec<(usize, usize)>,
+    out: &mut Vec<Joined>,
+) {
+    join_from(n, frame, ordered, k, start, end, &mut Vec::new(), out);
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the recursion's state, kept on the stack"
+)]
+fn join_from(
+    n: &Normalized,
+    frame: &crate::pack::Frame,
+    ordered: &[&Vec<(usize, usize)>],
+    k: usize,
+    start: usize,
+    end: usize,
+    gaps: &mut Vec<(usize, usize)>,
+    out: &mut Vec<Joined>,
 ) {
     let Some(candidates) = ordered.get(k) else {
-        out.push((start, end));
+        out.push((start, end, gaps.clone()));
         return;
     };
     let within = frame.within as usize;
@@ -320,7 +366,9 @@ fn join_rest(
         if s - end > within && n.slice(end, s).chars().count() > within {
             continue;
         }
-        join_rest(n, frame, ordered, k + 1, start, e, out);
+        gaps.push((end, s));
+        join_from(n, frame, ordered, k + 1, start, e, gaps, out);
+        gaps.pop();
     }
 }
 

@@ -97,6 +97,10 @@ fn lexicon(pack: &Pack, name: &str) -> Vec<String> {
 fn finite_words(pattern: &str) -> Option<Vec<String>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    // Literal extraction drops anchors (`^`, `$`): an anchored pattern is not a set of words.
+    if !hir.properties().look_set().is_empty() {
+        return None;
+    }
     let mut extractor = Extractor::new();
     extractor
         .kind(ExtractKind::Prefix)
