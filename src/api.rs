@@ -233,6 +233,7 @@ fn third_party_stage_notice(stage: &StageView, ctx: &Context) -> Option<Finding>
         suggestion: None,
         sources: stage.sources.clone(),
         turn: None,
+        rewrite: None,
     })
 }
 

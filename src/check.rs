@@ -1,7 +1,7 @@
 //! `check`: one collector utterance in a context → findings with exact spans.
 
 use crate::compiled::{CompiledPack, NegatorKind};
-use crate::model::{Category, Context, Finding, Severity};
+use crate::model::{Category, Context, Finding, Rewrite, Severity};
 use crate::normalize::{utf16_offsets, Normalized};
 use crate::pack::{FrameScope, Rule, When};
 use crate::patterns::PatternMatch;
@@ -519,6 +519,11 @@ pub fn findings_per_rule(
         else {
             continue;
         };
+        let suggestion = hit
+            .expanded
+            .clone()
+            .or_else(|| rule.suggestion.as_deref().map(without_captures));
+        let rewrite = clause_rewrite(text, n, rule, &hit, suggestion.as_deref());
         let finding = Finding {
             rule: rule.id.clone(),
             category: rule.category,
@@ -529,11 +534,10 @@ pub fn findings_per_rule(
             utf16_end: 0,
             excerpt: text.get(start..end).unwrap_or("").to_string(),
             message: rule.message.clone(),
-            suggestion: hit
-                .expanded
-                .or_else(|| rule.suggestion.as_deref().map(without_captures)),
+            suggestion,
             sources: rule.sources.clone(),
             turn: None,
+            rewrite,
         };
         // Pressure wording said to a customer who disclosed illness or hardship is a second,
         // graver violation on top of the wording itself.
@@ -598,13 +602,20 @@ fn derive_findings(compiled: &CompiledPack, ctx: &Context, findings: &mut Vec<Fi
             .iter()
             .find(|f| rule.derived_from.contains(&f.category))
         {
+            let suggestion = rule.suggestion.as_deref().map(without_captures);
+            // The clause the finding it follows sits in, with this rule's own sentence.
+            let rewrite = source.rewrite.as_ref().and_then(|r| {
+                let text = rule.rewrite.clone().or_else(|| suggestion.clone())?;
+                Some(Rewrite { text, ..r.clone() })
+            });
             derived.push(Finding {
                 rule: rule.id.clone(),
                 category: rule.category,
                 severity: rule.severity,
                 message: rule.message.clone(),
-                suggestion: rule.suggestion.as_deref().map(without_captures),
+                suggestion,
                 sources: rule.sources.clone(),
+                rewrite,
                 ..source.clone()
             });
         }
@@ -612,14 +623,61 @@ fn derive_findings(compiled: &CompiledPack, ctx: &Context, findings: &mut Vec<Fi
     findings.extend(derived);
 }
 
-/// Converts every finding's byte span to UTF-16 in a single pass over `text`.
+/// Suggestions this many characters or longer are sentences and replace the whole clause;
+/// shorter ones (客户) replace the match inside it.
+const SENTENCE_CHARS: usize = 6;
+
+/// The rewrite of the clause `hit` sits in: the rule's `rewrite` sentence, or its suggestion —
+/// a sentence for the whole clause, or a word put in place of the match.
+fn clause_rewrite(
+    text: &str,
+    n: &Normalized,
+    rule: &Rule,
+    hit: &Hit,
+    suggestion: Option<&str>,
+) -> Option<Rewrite> {
+    let (from, to) = n.unit_around(hit.start, hit.end, false);
+    let (start, end) = n.original_span(from, to)?;
+    let replacement = match (&rule.rewrite, suggestion) {
+        (Some(sentence), _) => without_captures(sentence),
+        (None, Some(s)) if s.chars().count() >= SENTENCE_CHARS => s.to_string(),
+        (None, Some(word)) => {
+            let (m_start, m_end) = n.original_span(hit.start, hit.end)?;
+            format!(
+                "{}{word}{}",
+                text.get(start..m_start)?,
+                text.get(m_end..end)?
+            )
+        }
+        (None, None) => return None,
+    };
+    Some(Rewrite {
+        start,
+        end,
+        utf16_start: 0,
+        utf16_end: 0,
+        text: replacement,
+    })
+}
+
+/// Converts every finding's byte span (and its rewrite's) to UTF-16 in a single pass over `text`.
 pub fn fill_utf16(text: &str, findings: &mut [Finding]) {
-    let offsets: Vec<usize> = findings.iter().flat_map(|f| [f.start, f.end]).collect();
+    let offsets: Vec<usize> = findings
+        .iter()
+        .flat_map(|f| {
+            let (rs, re) = f.rewrite.as_ref().map_or((0, 0), |r| (r.start, r.end));
+            [f.start, f.end, rs, re]
+        })
+        .collect();
     let units = utf16_offsets(text, &offsets);
-    for (f, pair) in findings.iter_mut().zip(units.chunks(2)) {
-        if let [s, e] = pair {
+    for (f, four) in findings.iter_mut().zip(units.chunks(4)) {
+        if let [s, e, rs, re] = four {
             f.utf16_start = *s;
             f.utf16_end = *e;
+            if let Some(r) = &mut f.rewrite {
+                r.utf16_start = *rs;
+                r.utf16_end = *re;
+            }
         }
     }
 }

@@ -186,6 +186,79 @@ pub fn self_test_examples(compiled: &CompiledPack) -> Vec<Problem> {
         .collect()
 }
 
+/// What is wrong with the rewrites of `rule`'s findings on its `bad` example `bad`, if anything:
+/// there must be one, the rewritten line must not be flagged by the rule again, and it must not
+/// repeat a fragment the example did not (请您安排还款请您安排还款).
+fn rewrite_problem(
+    compiled: &CompiledPack,
+    rule: &pack::Rule,
+    bad: &str,
+    findings: &[crate::model::Finding],
+    ctx: &Context,
+) -> Option<Problem> {
+    let mut rewrites: Vec<&crate::model::Rewrite> = findings
+        .iter()
+        .filter(|f| f.rule == rule.id)
+        .filter_map(|f| f.rewrite.as_ref())
+        .collect();
+    if findings.iter().any(|f| f.rule == rule.id) && rewrites.is_empty() {
+        return Some(
+            Problem::new(
+                "missing_rewrite",
+                format!("`bad` example `{bad}` of rule `{}` has no rewrite", rule.id),
+            )
+            .help("give the rule a `rewrite` sentence or a `suggestion`"),
+        );
+    }
+    // Applied from the end, so earlier spans stay valid; overlapping ones are skipped.
+    rewrites.sort_by_key(|r| std::cmp::Reverse(r.start));
+    let mut fixed = bad.to_string();
+    let mut limit = usize::MAX;
+    for r in rewrites {
+        if r.end <= limit {
+            fixed = r.apply(&fixed);
+            limit = r.start;
+        }
+    }
+    let normalized = crate::normalize::Normalized::new(&fixed);
+    let again = crate::check::findings_per_rule(compiled, &fixed, &normalized, ctx);
+    if let Some(f) = again.iter().find(|f| f.rule == rule.id) {
+        return Some(Problem::new(
+            "rewrite_still_flagged",
+            format!(
+                "the rewrite of `bad` example `{bad}` of rule `{}`, `{fixed}`, is flagged again at `{}`",
+                rule.id, f.excerpt
+            ),
+        ));
+    }
+    match repeated_fragment(&fixed) {
+        Some(fragment) if repeated_fragment(bad).as_deref() != Some(fragment.as_str()) => {
+            Some(Problem::new(
+                "rewrite_doubled",
+                format!(
+                    "the rewrite of `bad` example `{bad}` of rule `{}`, `{fixed}`, repeats `{fragment}`",
+                    rule.id
+                ),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A fragment of three or more characters that `text` says twice in a row.
+fn repeated_fragment(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    for len in (3..=chars.len() / 2).rev() {
+        for at in 0..=chars.len().saturating_sub(2 * len) {
+            let (first, second) = (chars.get(at..at + len)?, chars.get(at + len..at + 2 * len)?);
+            if first == second {
+                return Some(first.iter().collect());
+            }
+        }
+    }
+    None
+}
+
 /// Runs one rule's examples (see [`self_test_examples`]).
 pub fn self_test_rule(compiled: &CompiledPack, rule: &pack::Rule) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -197,6 +270,9 @@ pub fn self_test_rule(compiled: &CompiledPack, rule: &pack::Rule) -> Vec<Problem
     for bad in &rule.bad {
         let normalized = crate::normalize::Normalized::new(bad);
         let findings = crate::check::findings_per_rule(compiled, bad, &normalized, &ctx);
+        if let Some(problem) = rewrite_problem(compiled, rule, bad, &findings, &ctx) {
+            problems.push(problem.at(at()));
+        }
         if !findings.iter().any(|f| f.rule == rule.id) {
             problems.push(
                 Problem::new(

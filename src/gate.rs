@@ -150,6 +150,7 @@ fn finding(rule: &str, category: Category, message: String, sources: &[String]) 
         suggestion: None,
         sources: sources.to_vec(),
         turn: None,
+        rewrite: None,
     }
 }
 

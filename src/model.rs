@@ -160,6 +160,30 @@ pub struct Finding {
     /// Index of the turn in the call, for call-level answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turn: Option<usize>,
+    /// What to say instead: the whole clause the violation sits in, and a sentence for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<Rewrite>,
+}
+
+/// A rewrite of the clause a finding sits in: replace `start..end` (UTF-8 bytes; UTF-16 beside)
+/// of the checked text with `text`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rewrite {
+    pub start: usize,
+    pub end: usize,
+    pub utf16_start: usize,
+    pub utf16_end: usize,
+    pub text: String,
+}
+
+impl Rewrite {
+    /// `text` with this rewrite applied (the text unchanged if the span does not fit it).
+    pub fn apply(&self, text: &str) -> String {
+        match (text.get(..self.start), text.get(self.end..)) {
+            (Some(before), Some(after)) => format!("{before}{}{after}", self.text),
+            _ => text.to_string(),
+        }
+    }
 }
 
 /// Where in an input a problem is.

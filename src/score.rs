@@ -143,6 +143,7 @@ impl CallRule<'_> {
             suggestion: self.suggestion,
             sources: self.sources.to_vec(),
             turn: Some(turn),
+            rewrite: None,
         };
         fill_utf16(text, std::slice::from_mut(&mut finding));
         finding

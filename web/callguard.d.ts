@@ -42,6 +42,16 @@ export interface Finding {
   suggestion?: string;
   sources: string[];
   turn?: number;
+  /** The clause the finding sits in (UTF-8 and UTF-16 spans) and a sentence to say instead. */
+  rewrite?: Rewrite;
+}
+
+export interface Rewrite {
+  start: number;
+  end: number;
+  utf16_start: number;
+  utf16_end: number;
+  text: string;
 }
 
 export interface ContextInput {

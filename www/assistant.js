@@ -76,9 +76,12 @@ function renderFindings() {
 /** Replaces a finding's span with its rewrite, then re-checks. */
 function applyRewrite(i) {
   const f = state.findings[i];
-  if (!f || !f.suggestion) return;
+  if (!f || !(f.rewrite || f.suggestion)) return;
   draft.focus();
-  draft.setRangeText(f.suggestion, f.utf16_start, f.utf16_end, 'end');
+  // The rewrite replaces the whole clause with a sentence that reads as speech; a finding
+  // without one (none today) falls back to its suggestion in place of the flagged words.
+  if (f.rewrite) draft.setRangeText(f.rewrite.text, f.rewrite.utf16_start, f.rewrite.utf16_end, 'end');
+  else draft.setRangeText(f.suggestion, f.utf16_start, f.utf16_end, 'end');
   hideTooltip();
   check();
 }

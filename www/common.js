@@ -98,8 +98,9 @@ export function nav(current) {
 /** A finding as a card: reason, rule, sources and (optionally) a rewrite button. */
 export function findingCard(f, { rewrite = false, index = 0 } = {}) {
   const sources = (f.sources ?? []).map((s) => `<li>${esc(s)}</li>`).join('');
-  const fix = f.suggestion
-    ? `<div class="suggestion">建议改为：<q>${esc(f.suggestion)}</q>${rewrite ? ` <button type="button" class="apply" data-finding="${index}">一键替换</button>` : ''}</div>`
+  const better = f.rewrite?.text ?? f.suggestion;
+  const fix = better
+    ? `<div class="suggestion">建议改为：<q>${esc(better)}</q>${rewrite ? ` <button type="button" class="apply" data-finding="${index}">一键替换</button>` : ''}</div>`
     : '';
   return `<div class="card ${f.severity}">
     <div class="card-head"><span class="badge ${f.severity}">${SEVERITY[f.severity] ?? f.severity}</span> <b>${esc(categoryLabel(f.category))}</b> <code>${esc(f.rule)}</code>${f.excerpt ? ` · “${esc(f.excerpt)}”` : ''}</div>

@@ -154,6 +154,8 @@ pub struct Rule {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<String>,
     pub phrases: Vec<String>,
     pub patterns: Vec<String>,
     pub detectors: Vec<Detector>,
@@ -485,6 +487,7 @@ pub(crate) fn build_rule(
         severity: severity?,
         message: file.message,
         suggestion: file.suggestion,
+        rewrite: file.rewrite,
         phrases,
         patterns,
         detectors,

@@ -162,6 +162,10 @@ pub struct RuleFile {
     pub message: String,
     #[serde(default)]
     pub suggestion: Option<String>,
+    /// A whole sentence to say instead of the clause a match sits in. Without it, a suggestion of
+    /// a few characters (客户) replaces the match inside its clause, and a longer one the clause.
+    #[serde(default)]
+    pub rewrite: Option<String>,
     /// Literal phrases, written in Simplified Chinese; normalization covers the variants.
     #[serde(default)]
     pub phrases: Vec<String>,

@@ -114,6 +114,12 @@ const tests = {
     await page.locator('#findings .card', { hasText: 'discourtesy' }).locator('button.apply').click();
     assert.equal(await page.inputValue('#draft'), '你这个客户，请您安排还款！');
     assert.equal(await page.locator('#marks mark.flag').count(), 0);
+    // A threat's rewrite replaces its whole clause with the lawful consequence.
+    await page.fill('#draft', '张先生，你再不还，我们就去你单位找你领导。');
+    await page.locator('#findings .card', { hasText: 'threat.' }).first().locator('button.apply').click();
+    const rewritten = await page.inputValue('#draft');
+    assert.ok(rewritten.startsWith('张先生，逾期可能影响您的征信记录'), rewritten);
+    assert.equal(await page.locator('#findings .card', { hasText: 'threat.' }).count(), 0, rewritten);
     await close(page);
   },
 
