@@ -11,6 +11,8 @@ use crate::pii;
 /// 不建议, 无权) scope over a whole verb phrase and reach further.
 const NEGATION_BEFORE_CHARS: usize = 6;
 const WIDE_NEGATION_BEFORE_CHARS: usize = 12;
+/// How far before an opening quotation mark a quoting word (说, 那句 …) may stand.
+const QUOTE_CUE_CHARS: usize = 8;
 /// How far after a match (in characters) a trailing negator may start.
 const NEGATION_AFTER_GAP_CHARS: usize = 3;
 
@@ -110,6 +112,13 @@ fn negated(compiled: &CompiledPack, n: &Normalized, rule: &Rule, start: usize, e
             // words (您说派出所给您打过电话).
             let last = back_chars(text, end, 1, start);
             if reported.is_match(n.slice(clause_start, last)) {
+                return true;
+            }
+        }
+        if let (Some(cues), Some((quote_start, _))) = (&neg.quote_cues, n.quote_around(start, end))
+        {
+            let from = back_chars(text, quote_start, QUOTE_CUE_CHARS, 0);
+            if cues.is_match(n.slice(from, quote_start)) {
                 return true;
             }
         }
@@ -710,6 +719,184 @@ mod tests {
                 demand.and_then(|f| f.suggestion.as_deref()),
                 Some(expected),
                 "{text}: {findings:?}"
+            );
+        }
+    }
+}
+
+/// The pack language for kinds of wording: concepts, frames (order, distance, scope, `unless`),
+/// negators between frame parts, quoted and reported speech — on a small pack of its own.
+#[cfg(test)]
+mod frame_tests {
+    use crate::model::{Category, Context};
+    use crate::Engine;
+
+    const PACK: &str = r#"
+[pack]
+id = "frames-test"
+version = "1"
+title = "frames"
+jurisdiction = "CN"
+default_utc_offset = "+08:00"
+
+[[sources]]
+id = "doc"
+title = "test document"
+
+[lexicons]
+if_unpaid = ["再不还", "不还的话"]
+visit = ["去你家", "去你单位"]
+negation_before = ["不会", "没有"]
+reported_speech = ["您说"]
+quote_cues = ["说"]
+
+[[rules]]
+id = "t.visit"
+category = "threat"
+severity = "error"
+message = "visit"
+rewrite = "请您尽快安排还款"
+frames = [{ all = ["{if_unpaid}", "{visit}"], within = 8 }]
+sources = ["doc 1"]
+bad = ["再不还我们就去你家"]
+allows = ["我们不会去你家"]
+
+[[rules]]
+id = "t.any"
+category = "false_legal_claim"
+severity = "error"
+message = "seize"
+rewrite = "请您尽快安排还款"
+frames = [{ all = ["冻结", "(明天|今天)"], any_order = true, within = 4, scope = "clause", unless = ["解冻"] }]
+sources = ["doc 1"]
+bad = ["明天冻结"]
+allows = ["还款后解冻"]
+
+[[rules]]
+id = "t.word"
+category = "abusive_language"
+severity = "error"
+message = "word"
+suggestion = "客户"
+phrases = ["老赖"]
+sources = ["doc 1"]
+bad = ["你这个老赖"]
+allows = ["您好"]
+"#;
+
+    fn categories(engine: &Engine, text: &str) -> Vec<Category> {
+        let ctx = Context::default();
+        engine
+            .check("frames-test", text, &ctx)
+            .unwrap_or_default()
+            .iter()
+            .map(|f| f.category)
+            .collect()
+    }
+
+    fn engine() -> Engine {
+        let mut engine = Engine::default();
+        let loaded = engine.load_pack(PACK, true);
+        assert!(loaded.is_ok(), "{:?}", loaded.err());
+        engine
+    }
+
+    #[test]
+    fn frames_join_parts_in_order_within_the_distance() {
+        let engine = engine();
+        assert_eq!(
+            categories(&engine, "你再不还，我们明天就去你家"),
+            [Category::Threat]
+        );
+        // Out of order, too far apart, or across a full stop: no frame.
+        assert!(categories(&engine, "去你家看看，再不还也没关系").is_empty());
+        assert!(categories(&engine, "再不还的话我们会很为难很为难很为难再去你家").is_empty());
+        assert!(categories(&engine, "再不还。我们去你家吃饭").is_empty());
+        // Without punctuation (speech-to-text) the distance alone bounds the frame.
+        assert_eq!(
+            categories(&engine, "那个就是说再不还嗯就去你家"),
+            [Category::Threat]
+        );
+    }
+
+    #[test]
+    fn any_order_scope_and_unless() {
+        let engine = engine();
+        assert_eq!(categories(&engine, "冻结明天"), [Category::FalseLegalClaim]);
+        assert_eq!(
+            categories(&engine, "明天就冻结"),
+            [Category::FalseLegalClaim]
+        );
+        // A clause-scoped frame does not reach across a comma; `unless` words cancel it.
+        assert!(categories(&engine, "明天，冻结").is_empty());
+        assert!(categories(&engine, "明天冻结的账户会解冻").is_empty());
+    }
+
+    #[test]
+    fn a_negator_between_parts_turns_the_frame_around() {
+        let engine = engine();
+        assert!(categories(&engine, "不还的话我们也不会去你家").is_empty());
+        assert_eq!(
+            categories(&engine, "不还的话我们就去你家"),
+            [Category::Threat]
+        );
+    }
+
+    #[test]
+    fn quoted_and_reported_words_are_not_said() {
+        let engine = engine();
+        assert!(categories(&engine, "同事说您“老赖”，这是不对的").is_empty());
+        assert!(categories(&engine, "您说我们把您当老赖，没有的事").is_empty());
+        assert_eq!(
+            categories(&engine, "你这个“老赖”"),
+            [Category::AbusiveLanguage]
+        );
+    }
+
+    #[test]
+    fn a_rewrite_replaces_the_clause() {
+        let engine = engine();
+        let text = "张先生，你这个老赖，再不还我们就去你家";
+        let findings = engine
+            .check("frames-test", text, &Context::default())
+            .unwrap_or_default();
+        let fixed: Vec<(String, String)> = findings
+            .iter()
+            .filter_map(|f| {
+                let r = f.rewrite.as_ref()?;
+                Some((text.get(r.start..r.end)?.to_string(), r.text.clone()))
+            })
+            .collect();
+        assert_eq!(
+            fixed,
+            [
+                ("你这个老赖".to_string(), "你这个客户".to_string()),
+                (
+                    "再不还我们就去你家".to_string(),
+                    "请您尽快安排还款".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_pack_language_is_a_clear_error() {
+        for (broken, expect) in [
+            (PACK.replace("{visit}\"]", "{vist}\"]"), "concept `{vist}`"),
+            (
+                PACK.replace("all = [\"冻结\"", "all = [\"(明天)?\", \"冻结\""),
+                "can match nothing",
+            ),
+            (
+                PACK.replace("scope = \"clause\"", "scope = \"para\""),
+                "frame scope `para`",
+            ),
+        ] {
+            let mut engine = Engine::default();
+            let problems = engine.load_pack(&broken, false).err().unwrap_or_default();
+            assert!(
+                problems.iter().any(|p| p.message.contains(expect)),
+                "{expect}: {problems:?}"
             );
         }
     }

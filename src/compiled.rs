@@ -33,6 +33,9 @@ pub struct Negation {
     /// Reported speech (您说…, 您问…, 有人跟您讲…, 被当成…): words after it in the clause quote
     /// someone else, so the collector is not saying them.
     pub reported: Option<AhoCorasick>,
+    /// Words that, just before a quotation mark, make the quoted words someone else's (说, 称,
+    /// 那句, 所谓 …): 同事说您“不要脸” quotes an insult, it does not make one.
+    pub quote_cues: Option<AhoCorasick>,
 }
 
 pub struct CompiledPack {
@@ -314,6 +317,7 @@ impl CompiledPack {
                 &lexicon(&pack, "reported_speech"),
                 MatchKind::LeftmostLongest,
             )?,
+            quote_cues: automaton(&lexicon(&pack, "quote_cues"), MatchKind::LeftmostLongest)?,
         };
 
         let mut cues = BTreeMap::new();

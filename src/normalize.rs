@@ -21,6 +21,17 @@ pub struct Normalized {
     /// The subset of `clause_breaks` that end a sentence (。！？；, a line break), not just a
     /// clause (，、): a frame scoped to a sentence may cross a comma but not a full stop.
     sentence_breaks: Vec<usize>,
+    /// Normalized spans between quotation marks (“…”, 「…」, '…'): words a speaker quotes.
+    quoted: Vec<(usize, usize)>,
+}
+
+/// Opening and closing quotation marks; `"` and `'` open and close in turn.
+fn quote_mark(c: char) -> Option<bool> {
+    match c {
+        '“' | '「' | '『' | '‘' | '«' | '〝' => Some(true),
+        '”' | '」' | '』' | '’' | '»' | '〞' => Some(false),
+        _ => None,
+    }
 }
 
 /// Clause breaks that also end a sentence.
@@ -124,6 +135,8 @@ impl Normalized {
         let mut origin = Vec::with_capacity(original.len());
         let mut clause_breaks = Vec::new();
         let mut sentence_breaks = Vec::new();
+        let mut quoted = Vec::new();
+        let mut open_quote: Option<usize> = None;
         let mut at = 0;
         while let Some(&lead) = bytes.get(at) {
             // Nearly every character of a Chinese text is a three-byte ideograph with no clause
@@ -152,6 +165,21 @@ impl Normalized {
                 continue;
             }
             if is_ignorable(c) {
+                let opens = match (c, open_quote) {
+                    ('"' | '\'' | '＂' | '＇', None) => Some(true),
+                    ('"' | '\'' | '＂' | '＇', Some(_)) => Some(false),
+                    _ => quote_mark(c),
+                };
+                match (opens, open_quote) {
+                    (Some(true), _) => open_quote = Some(text.len()),
+                    (Some(false), Some(from)) => {
+                        if from < text.len() {
+                            quoted.push((from, text.len()));
+                        }
+                        open_quote = None;
+                    }
+                    _ => {}
+                }
                 continue;
             }
             let folded = fold_width_and_case(simplified_char(c));
@@ -169,7 +197,16 @@ impl Normalized {
             origin,
             clause_breaks,
             sentence_breaks,
+            quoted,
         }
+    }
+
+    /// The quoted span (between quotation marks) that holds all of `start..end`, if any.
+    pub fn quote_around(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        self.quoted
+            .iter()
+            .copied()
+            .find(|&(from, to)| from <= start && end <= to)
     }
 
     /// Maps a span of the normalized text (byte offsets, non-empty, on character boundaries) to
