@@ -1,18 +1,21 @@
 //! Policy packs: parsing the TOML file form, validating it with exact locations, and layering a
 //! pack on its parent with strictest-wins merging.
 
+mod language;
 mod merge;
 mod schema;
 
 use crate::model::{Category, Channel, Location, Party, Problem, Severity};
 pub use crate::pii::Detector;
 use regex::Regex;
-use schema::{FrameFile, PackFile, RuleFile, WhenFile};
+use schema::{PackFile, RuleFile, WhenFile};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 
+use language::{build_frame, expand_concepts};
+pub use language::{permutations, Frame, FrameScope, DEFAULT_FRAME_WITHIN};
 pub use merge::ThirdPartyPolicy;
 
 /// A document a rule comes from.
@@ -110,39 +113,6 @@ pub struct When {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_dpd: Option<u32>,
 }
-
-/// Where a frame's parts must lie together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FrameScope {
-    Clause,
-    Sentence,
-    Text,
-}
-
-/// A frame after validation: its parts are regexes (concepts expanded) that the pack's single
-/// pattern pass finds one by one; [`crate::check`] then joins them: in order (or any order), at
-/// most `within` characters apart, inside the scope, with none of the `unless` words around.
-/// Searching the parts rather than one regex with gaps keeps the automaton small: a gap between
-/// two wide alternations multiplies the lazy DFA's states.
-#[derive(Debug, Clone, Serialize)]
-pub struct Frame {
-    /// The parts as written (`{if_unpaid}`), for a reader.
-    pub all: Vec<String>,
-    /// The parts as regexes over normalized text.
-    #[serde(skip)]
-    pub parts: Vec<String>,
-    pub any_order: bool,
-    pub within: u32,
-    pub scope: FrameScope,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub unless: Vec<String>,
-}
-
-/// Characters allowed between one part of a frame and the next when the frame says nothing.
-pub const DEFAULT_FRAME_WITHIN: u32 = 10;
-/// Parts a frame in any order may have (the regex holds every permutation).
-const MAX_ANY_ORDER_PARTS: usize = 4;
 
 /// A wording rule after validation. Phrases are stored normalized.
 #[derive(Debug, Clone, Serialize)]
@@ -505,136 +475,6 @@ pub(crate) fn build_rule(
     })
 }
 
-/// Replaces every `{name}` in a pattern with an alternation of the words of concept (lexicon)
-/// `name`; regex repetitions such as `{0,6}` start with a digit and are left alone.
-pub(crate) fn expand_concepts(
-    pattern: &str,
-    lexicons: &BTreeMap<String, Vec<String>>,
-) -> Result<String, String> {
-    let mut out = String::with_capacity(pattern.len());
-    let mut rest = pattern;
-    while let Some(open) = rest.find('{') {
-        let (before, from_open) = rest.split_at(open);
-        out.push_str(before);
-        let after_open = from_open.get(1..).unwrap_or("");
-        let name_len = after_open
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(after_open.len());
-        let name = after_open.get(..name_len).unwrap_or("");
-        let is_concept = name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && after_open
-                .get(name_len..)
-                .is_some_and(|r| r.starts_with('}'));
-        if !is_concept {
-            out.push('{');
-            rest = after_open;
-            continue;
-        }
-        let words = lexicons.get(name).filter(|w| !w.is_empty()).ok_or_else(|| {
-            format!("pattern `{pattern}` uses concept `{{{name}}}`, which no `[lexicons]` entry of this pack or its parents defines")
-        })?;
-        let mut words: Vec<&String> = words.iter().collect();
-        // Longest first, so a leftmost-first search also prefers the longest word.
-        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
-        let alternation: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
-        out.push_str("(?:");
-        out.push_str(&alternation.join("|"));
-        out.push(')');
-        rest = after_open.get(name_len + 1..).unwrap_or("");
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// Validates a frame and expands the concepts of its parts.
-fn build_frame(
-    frame: &FrameFile,
-    lexicons: &BTreeMap<String, Vec<String>>,
-) -> Result<Frame, String> {
-    if frame.all.is_empty() {
-        return Err("a frame needs at least one part in `all`".to_string());
-    }
-    if frame.any_order && frame.all.len() > MAX_ANY_ORDER_PARTS {
-        return Err(format!(
-            "a frame in any order has at most {MAX_ANY_ORDER_PARTS} parts, got {}",
-            frame.all.len()
-        ));
-    }
-    let scope = match frame.scope.as_deref() {
-        None | Some("sentence") => FrameScope::Sentence,
-        Some("clause") => FrameScope::Clause,
-        Some("text") => FrameScope::Text,
-        Some(other) => {
-            return Err(format!(
-                "frame scope `{other}` is unknown; expected one of: clause, sentence, text"
-            ))
-        }
-    };
-    let mut parts = Vec::new();
-    for part in &frame.all {
-        let expanded = expand_concepts(part, lexicons)?;
-        if expanded.contains("\\b") || expanded.contains("\\B") {
-            return Err(format!("frame part `{part}` uses a word boundary, which never matches between Chinese characters"));
-        }
-        let re = Regex::new(&expanded).map_err(|e| {
-            format!(
-                "frame part `{part}` is not a valid regex: {}",
-                first_line(&e.to_string())
-            )
-        })?;
-        if re.is_match("") {
-            return Err(format!(
-                "frame part `{part}` can match nothing at all; every part must match some text"
-            ));
-        }
-        parts.push(expanded);
-    }
-    let mut unless = Vec::new();
-    for word in &frame.unless {
-        match word.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
-            Some(name) => unless.extend(
-                lexicons
-                    .get(name)
-                    .ok_or_else(|| {
-                        format!("frame `unless` names concept `{{{name}}}`, which is not defined")
-                    })?
-                    .iter()
-                    .cloned(),
-            ),
-            None => {
-                let n = crate::normalize::normalize_phrase(word);
-                if !n.is_empty() {
-                    unless.push(n);
-                }
-            }
-        }
-    }
-    Ok(Frame {
-        all: frame.all.clone(),
-        parts,
-        any_order: frame.any_order,
-        within: frame.within.unwrap_or(DEFAULT_FRAME_WITHIN),
-        scope,
-        unless,
-    })
-}
-
-/// Every ordering of `0..n` (n is at most [`MAX_ANY_ORDER_PARTS`]).
-pub fn permutations(n: usize) -> Vec<Vec<usize>> {
-    if n <= 1 {
-        return vec![(0..n).collect()];
-    }
-    let mut out = Vec::new();
-    for smaller in permutations(n - 1) {
-        for at in 0..=smaller.len() {
-            let mut order = smaller.clone();
-            order.insert(at, n - 1);
-            out.push(order);
-        }
-    }
-    out
-}
-
 /// The words of the named lexicons; an unknown name is reported at the rule.
 fn lexicon_words(
     v: &mut Validator<'_>,
@@ -658,7 +498,7 @@ fn lexicon_words(
     words
 }
 
-fn first_line(text: &str) -> String {
+pub(crate) fn first_line(text: &str) -> String {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())

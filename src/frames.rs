@@ -1,0 +1,320 @@
+//! Frames: joining the parts a pack's frames are made of, found by the phrase automaton and the
+//! pattern pass, into frame matches (in order or any order, within a distance, inside a sentence
+//! or clause, without `unless` words, and without a negator between two parts).
+
+use crate::compiled::{CompiledPack, NegatorKind};
+use crate::normalize::Normalized;
+use crate::pack::FrameScope;
+
+/// Joins the frame parts found in the pattern pass into frame matches: for each frame with every
+/// part present, each way of taking the parts in order (every order with `any_order`), each part
+/// starting after the previous one ends and at most `within` characters later, all inside one
+/// sentence or clause (as the frame's scope says), with no `unless` word in it.
+/// Frame matches as (rule, start, end) in normalized byte offsets.
+pub(crate) fn frame_hits(
+    compiled: &CompiledPack,
+    n: &Normalized,
+    mut buckets: Vec<Vec<(usize, usize)>>,
+) -> Vec<(usize, usize, usize)> {
+    let mut hits = Vec::new();
+    for &(rule, f, first) in &compiled.frames {
+        let Some(frame) = compiled.rule(rule).and_then(|r| r.frames.get(f)) else {
+            continue;
+        };
+        let Some(spans) = buckets.get_mut(first..first + frame.parts.len()) else {
+            continue;
+        };
+        if spans.iter().any(Vec::is_empty) {
+            continue;
+        }
+        for list in spans.iter_mut() {
+            list.sort_unstable();
+        }
+        let spans: &[Vec<(usize, usize)>] = spans;
+        let orders = if frame.any_order {
+            crate::pack::permutations(spans.len())
+        } else {
+            vec![(0..spans.len()).collect()]
+        };
+        let mut joined = Vec::new();
+        for order in &orders {
+            let ordered: Vec<&Vec<(usize, usize)>> =
+                order.iter().filter_map(|&i| spans.get(i)).collect();
+            for &(start, end) in ordered.first().copied().into_iter().flatten() {
+                join_rest(n, frame, &ordered, 1, start, end, &mut joined);
+            }
+        }
+        let negatable = compiled.rule(rule).is_some_and(|r| r.negatable);
+        for (start, end, gaps) in joined {
+            // A negator between two parts turns the frame around (账户没有被冻结,
+            // 不还的话我们也不会去你家): the parts are there, the meaning is not.
+            if negatable
+                && gaps
+                    .iter()
+                    .any(|&(from, to)| gap_negated(compiled, n, from, to))
+            {
+                continue;
+            }
+            let held = match frame.scope {
+                FrameScope::Text => unless_absent(&frame.unless, &n.text),
+                scope => {
+                    let sentence = scope == FrameScope::Sentence;
+                    !n.breaks_inside(start, end, sentence) && {
+                        let (from, to) = n.unit_around(start, end, sentence);
+                        unless_absent(&frame.unless, n.slice(from, to))
+                    }
+                }
+            };
+            if held {
+                hits.push((rule, start, end));
+            }
+        }
+    }
+    hits
+}
+
+/// Whether the text between two parts of a frame holds a negator (不会, 没有, 不是 …).
+fn gap_negated(compiled: &CompiledPack, n: &Normalized, from: usize, to: usize) -> bool {
+    let neg = &compiled.negation;
+    let Some(before) = &neg.before else {
+        return false;
+    };
+    before.find_iter(n.slice(from, to)).any(|m| {
+        neg.kinds
+            .get(m.pattern().as_usize())
+            .is_some_and(|&k| k != NegatorKind::Exception)
+    })
+}
+
+/// A frame match: its span and the gaps between its parts.
+type Joined = (usize, usize, Vec<(usize, usize)>);
+
+/// Extends a partial frame match `start..end` with part `k` of `ordered` and the parts after it.
+fn join_rest(
+    n: &Normalized,
+    frame: &crate::pack::Frame,
+    ordered: &[&Vec<(usize, usize)>],
+    k: usize,
+    start: usize,
+    end: usize,
+    out: &mut Vec<Joined>,
+) {
+    join_from(n, frame, ordered, k, start, end, &mut Vec::new(), out);
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the recursion's state, kept on the stack"
+)]
+fn join_from(
+    n: &Normalized,
+    frame: &crate::pack::Frame,
+    ordered: &[&Vec<(usize, usize)>],
+    k: usize,
+    start: usize,
+    end: usize,
+    gaps: &mut Vec<(usize, usize)>,
+    out: &mut Vec<Joined>,
+) {
+    let Some(candidates) = ordered.get(k) else {
+        out.push((start, end, gaps.clone()));
+        return;
+    };
+    let within = frame.within as usize;
+    // Candidates are sorted by start. A character is at most four bytes, so a part starting
+    // more than 4 × `within` bytes later is out of reach, and so is every part after it.
+    let first = candidates.partition_point(|&(s, _)| s < end);
+    for &(s, e) in candidates.iter().skip(first) {
+        if s - end > 4 * within {
+            break;
+        }
+        if s - end > within && n.slice(end, s).chars().count() > within {
+            continue;
+        }
+        gaps.push((end, s));
+        join_from(n, frame, ordered, k + 1, start, e, gaps, out);
+        gaps.pop();
+    }
+}
+
+fn unless_absent(unless: &[String], around: &str) -> bool {
+    !unless.iter().any(|w| around.contains(w.as_str()))
+}
+
+/// The pack language for kinds of wording: concepts, frames (order, distance, scope, `unless`),
+/// negators between frame parts, quoted and reported speech — on a small pack of its own.
+#[cfg(test)]
+mod frame_tests {
+    use crate::model::{Category, Context};
+    use crate::Engine;
+
+    const PACK: &str = r#"
+[pack]
+id = "frames-test"
+version = "1"
+title = "frames"
+jurisdiction = "CN"
+default_utc_offset = "+08:00"
+
+[[sources]]
+id = "doc"
+title = "test document"
+
+[lexicons]
+if_unpaid = ["再不还", "不还的话"]
+visit = ["去你家", "去你单位"]
+negation_before = ["不会", "没有"]
+reported_speech = ["您说"]
+quote_cues = ["说"]
+
+[[rules]]
+id = "t.visit"
+category = "threat"
+severity = "error"
+message = "visit"
+rewrite = "请您尽快安排还款"
+frames = [{ all = ["{if_unpaid}", "{visit}"], within = 8 }]
+sources = ["doc 1"]
+bad = ["再不还我们就去你家"]
+allows = ["我们不会去你家"]
+
+[[rules]]
+id = "t.any"
+category = "false_legal_claim"
+severity = "error"
+message = "seize"
+rewrite = "请您尽快安排还款"
+frames = [{ all = ["冻结", "(明天|今天)"], any_order = true, within = 4, scope = "clause", unless = ["解冻"] }]
+sources = ["doc 1"]
+bad = ["明天冻结"]
+allows = ["还款后解冻"]
+
+[[rules]]
+id = "t.word"
+category = "abusive_language"
+severity = "error"
+message = "word"
+suggestion = "客户"
+phrases = ["老赖"]
+sources = ["doc 1"]
+bad = ["你这个老赖"]
+allows = ["您好"]
+"#;
+
+    fn categories(engine: &Engine, text: &str) -> Vec<Category> {
+        let ctx = Context::default();
+        engine
+            .check("frames-test", text, &ctx)
+            .unwrap_or_default()
+            .iter()
+            .map(|f| f.category)
+            .collect()
+    }
+
+    fn engine() -> Engine {
+        let mut engine = Engine::default();
+        let loaded = engine.load_pack(PACK, true);
+        assert!(loaded.is_ok(), "{:?}", loaded.err());
+        engine
+    }
+
+    #[test]
+    fn frames_join_parts_in_order_within_the_distance() {
+        let engine = engine();
+        assert_eq!(
+            categories(&engine, "你再不还，我们明天就去你家"),
+            [Category::Threat]
+        );
+        // Out of order, too far apart, or across a full stop: no frame.
+        assert!(categories(&engine, "去你家看看，再不还也没关系").is_empty());
+        assert!(categories(&engine, "再不还的话我们会很为难很为难很为难再去你家").is_empty());
+        assert!(categories(&engine, "再不还。我们去你家吃饭").is_empty());
+        // Without punctuation (speech-to-text) the distance alone bounds the frame.
+        assert_eq!(
+            categories(&engine, "那个就是说再不还嗯就去你家"),
+            [Category::Threat]
+        );
+    }
+
+    #[test]
+    fn any_order_scope_and_unless() {
+        let engine = engine();
+        assert_eq!(categories(&engine, "冻结明天"), [Category::FalseLegalClaim]);
+        assert_eq!(
+            categories(&engine, "明天就冻结"),
+            [Category::FalseLegalClaim]
+        );
+        // A clause-scoped frame does not reach across a comma; `unless` words cancel it.
+        assert!(categories(&engine, "明天，冻结").is_empty());
+        assert!(categories(&engine, "明天冻结的账户会解冻").is_empty());
+    }
+
+    #[test]
+    fn a_negator_between_parts_turns_the_frame_around() {
+        let engine = engine();
+        assert!(categories(&engine, "不还的话我们也不会去你家").is_empty());
+        assert_eq!(
+            categories(&engine, "不还的话我们就去你家"),
+            [Category::Threat]
+        );
+    }
+
+    #[test]
+    fn quoted_and_reported_words_are_not_said() {
+        let engine = engine();
+        assert!(categories(&engine, "同事说您“老赖”，这是不对的").is_empty());
+        assert!(categories(&engine, "您说我们把您当老赖，没有的事").is_empty());
+        assert_eq!(
+            categories(&engine, "你这个“老赖”"),
+            [Category::AbusiveLanguage]
+        );
+    }
+
+    #[test]
+    fn a_rewrite_replaces_the_clause() {
+        let engine = engine();
+        let text = "张先生，你这个老赖，再不还我们就去你家";
+        let findings = engine
+            .check("frames-test", text, &Context::default())
+            .unwrap_or_default();
+        let fixed: Vec<(String, String)> = findings
+            .iter()
+            .filter_map(|f| {
+                let r = f.rewrite.as_ref()?;
+                Some((text.get(r.start..r.end)?.to_string(), r.text.clone()))
+            })
+            .collect();
+        assert_eq!(
+            fixed,
+            [
+                ("你这个老赖".to_string(), "你这个客户".to_string()),
+                (
+                    "再不还我们就去你家".to_string(),
+                    "请您尽快安排还款".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_pack_language_is_a_clear_error() {
+        for (broken, expect) in [
+            (PACK.replace("{visit}\"]", "{vist}\"]"), "concept `{vist}`"),
+            (
+                PACK.replace("all = [\"冻结\"", "all = [\"(明天)?\", \"冻结\""),
+                "can match nothing",
+            ),
+            (
+                PACK.replace("scope = \"clause\"", "scope = \"para\""),
+                "frame scope `para`",
+            ),
+        ] {
+            let mut engine = Engine::default();
+            let problems = engine.load_pack(&broken, false).err().unwrap_or_default();
+            assert!(
+                problems.iter().any(|p| p.message.contains(expect)),
+                "{expect}: {problems:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Whether a match means what it says: negators before or after it (我们不会…, …是不可能的),
+//! anti-fraud warnings around it (请警惕…), reported speech and quotations (您说…, 同事说您“…”),
+//! and a rule's own `except` phrases.
+
+use crate::compiled::{CompiledPack, NegatorKind};
+use crate::normalize::Normalized;
+use crate::pack::Rule;
+
+/// How far before a match (in characters) a negator still applies; advice negators (请不要,
+/// 不建议, 无权) scope over a whole verb phrase and reach further.
+const NEGATION_BEFORE_CHARS: usize = 6;
+const WIDE_NEGATION_BEFORE_CHARS: usize = 12;
+/// How far before an opening quotation mark a quoting word (说, 那句 …) may stand.
+const QUOTE_CUE_CHARS: usize = 8;
+/// How far after a match (in characters) a trailing negator may start.
+const NEGATION_AFTER_GAP_CHARS: usize = 3;
+
+/// Moves `at` back by up to `chars` characters in `text`, not before `floor`.
+pub(crate) fn back_chars(text: &str, at: usize, chars: usize, floor: usize) -> usize {
+    let mut pos = at;
+    for _ in 0..chars {
+        if pos <= floor {
+            break;
+        }
+        pos -= 1;
+        while pos > floor && !text.is_char_boundary(pos) {
+            pos -= 1;
+        }
+    }
+    pos.max(floor)
+}
+
+fn forward_chars(text: &str, at: usize, chars: usize, ceiling: usize) -> usize {
+    let mut pos = at;
+    for _ in 0..chars {
+        if pos >= ceiling {
+            break;
+        }
+        pos += 1;
+        while pos < ceiling && !text.is_char_boundary(pos) {
+            pos += 1;
+        }
+    }
+    pos.min(ceiling)
+}
+
+/// Whether the text between two hits joins them as one list (A或者B, A和B).
+pub(crate) fn coordinated(gap: &str) -> bool {
+    gap.chars().count() <= 8
+        && ["或者", "或", "和", "及", "以及", "还是", "也不", "、"]
+            .iter()
+            .any(|c| gap.contains(c))
+}
+
+/// Whether one of the rule's `except` phrases overlaps the match: an institution's name that
+/// contains 贷款 is not a disclosure, and 转给我司 is not 转给我.
+pub(crate) fn excepted(n: &Normalized, rule: &Rule, start: usize, end: usize) -> bool {
+    rule.except.iter().any(|phrase| {
+        let from = back_chars(&n.text, start, phrase.chars().count(), 0);
+        let to = forward_chars(&n.text, end, phrase.chars().count(), n.text.len());
+        n.slice(from, to)
+            .match_indices(phrase.as_str())
+            .any(|(at, m)| from + at < end && start < from + at + m.len())
+    })
+}
+
+/// Whether a negation or (for some rules) a warning context turns the match around.
+pub(crate) fn negated(
+    compiled: &CompiledPack,
+    n: &Normalized,
+    rule: &Rule,
+    start: usize,
+    end: usize,
+) -> bool {
+    let neg = &compiled.negation;
+    let text = n.text.as_str();
+    let clause_start = n.clause_start(start);
+    let clause_end = n.clause_end(start).max(end);
+    if rule.cleared_by_warning {
+        if let Some(warning) = &neg.warning {
+            let clause = n.slice(clause_start, clause_end);
+            if warning.is_match(clause) {
+                return true;
+            }
+        }
+    }
+    // Quoting the customer or a rumour (您说“有本事你去告我”, 您问是不是要坐牢, 我理解您觉得被
+    // 当成老赖了) repeats words the collector is not saying. A number read out is still read out,
+    // so detectors are never cleared this way.
+    if rule.detectors.is_empty() {
+        if let Some(reported) = &neg.reported {
+            // Up to the match's last character: a pattern may itself begin with the quoting
+            // words (您说派出所给您打过电话).
+            let last = back_chars(text, end, 1, start);
+            if reported.is_match(n.slice(clause_start, last)) {
+                return true;
+            }
+        }
+        if let (Some(cues), Some((quote_start, _))) = (&neg.quote_cues, n.quote_around(start, end))
+        {
+            let from = back_chars(text, quote_start, QUOTE_CUE_CHARS, 0);
+            if cues.is_match(n.slice(from, quote_start)) {
+                return true;
+            }
+        }
+    }
+    if !rule.negatable {
+        return false;
+    }
+    // A negator shortly before the match, unless a conditional connective (就, 否则 …) sits
+    // between them: in 没钱就去借网贷 the negation belongs to the condition, not the advice.
+    if let Some(before) = &neg.before {
+        let from = back_chars(text, start, WIDE_NEGATION_BEFORE_CHARS + 4, clause_start);
+        let window = n.slice(from, start);
+        let negators = before.find_iter(window).filter_map(|m| {
+            let kind = neg.kinds.get(m.pattern().as_usize()).copied()?;
+            (kind != NegatorKind::Exception).then_some((m, kind))
+        });
+        for (m, kind) in negators {
+            let gap = window.get(m.end()..).unwrap_or("");
+            let reach = match kind {
+                NegatorKind::Wide => WIDE_NEGATION_BEFORE_CHARS,
+                _ => NEGATION_BEFORE_CHARS,
+            };
+            let conditional = neg.condition.as_ref().is_some_and(|c| c.is_match(gap));
+            if gap.chars().count() <= reach && !conditional {
+                return true;
+            }
+        }
+    }
+    if let Some(after) = &neg.after {
+        let to = forward_chars(text, end, NEGATION_AFTER_GAP_CHARS + 8, clause_end);
+        let window = n.slice(end, to);
+        if let Some(m) = after.find(window) {
+            let gap = window.get(..m.start()).unwrap_or("");
+            if gap.chars().count() <= NEGATION_AFTER_GAP_CHARS {
+                return true;
+            }
+        }
+    }
+    false
+}
