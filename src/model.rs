@@ -91,6 +91,7 @@ named_enum!(
         MissingOpening => "missing_opening",
         MissingClosing => "missing_closing",
         VaguePromise => "vague_promise",
+        ReviewNeeded => "review_needed",
         OutsideCallingWindow => "outside_calling_window",
         ContactFrequency => "contact_frequency",
         ThirdPartyContact => "third_party_contact",

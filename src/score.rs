@@ -310,6 +310,26 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
                 agent_turns.push((i, normalized.text.clone()));
             }
             speaker => {
+                // A customer who says they are complaining, recording or being threatened asks
+                // for a human to listen to this call: a signal, not a deduction.
+                if let (Some(review), true) = (&pack.call.review, cues.has("review")) {
+                    let span = compiled
+                        .cues
+                        .get("review")
+                        .and_then(|re| re.find(&normalized.text))
+                        .and_then(|m| normalized.original_span(m.start(), m.end()));
+                    findings.push(
+                        CallRule {
+                            id: "call.review_needed",
+                            category: Category::ReviewNeeded,
+                            severity: Severity::Info,
+                            message: review.message.clone(),
+                            suggestion: None,
+                            sources: &review.sources,
+                        }
+                        .at(i, &turn.text, span),
+                    );
+                }
                 state.hear(&cues, speaker);
                 let debtor_side = matches!(state.party, Party::Debtor | Party::Unknown);
                 if debtor_side && (cues.has("ptp_intent") || cues.has("ptp_vague")) {

@@ -12,7 +12,7 @@ export type Category =
   | "discourtesy" | "third_party_disclosure" | "third_party_collection"
   | "disclosure_before_verification" | "pii_exposure"
   | "minor_contact" | "vulnerable_pressure" | "missing_opening" | "missing_closing"
-  | "vague_promise" | "outside_calling_window" | "contact_frequency" | "third_party_contact"
+  | "vague_promise" | "review_needed" | "outside_calling_window" | "contact_frequency" | "third_party_contact"
   | "field_visit";
 export type ThirdPartyPolicy = "never" | "if_unreachable" | "if_unreachable_or_broken_promise" | "allowed";
 

@@ -31,6 +31,7 @@ export const CATEGORY = {
   missing_opening: '开场白缺失',
   missing_closing: '结束语缺失',
   vague_promise: '还款承诺不具体',
+  review_needed: '需人工复核',
   outside_calling_window: '非允许时段',
   contact_frequency: '联系过于频繁',
   third_party_contact: '不得联系第三方',

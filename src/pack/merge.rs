@@ -5,7 +5,8 @@
 use super::schema::{CallCheckFile, LimitFile, PackFile, StageFile};
 use super::{
     build_rule, chain_digest, check_sources, parse_clock, parse_utc_offset, CallCheck, Calling,
-    Flag, Limit, Notice, Pack, PromiseRule, SourceDoc, Stage, StageLayer, Validator, Window,
+    Flag, Limit, Notice, Pack, PromiseRule, ReviewRule, SourceDoc, Stage, StageLayer, Validator,
+    Window,
 };
 use crate::model::{Category, Severity};
 use regex::Regex;
@@ -555,6 +556,17 @@ fn merge_call(v: &mut Validator<'_>, pack: &mut Pack, file: &PackFile, known: &B
                 ..child
             },
             None => child,
+        });
+    }
+    if let Some(f) = &file.call.review {
+        check_sources(v, &f.sources, known, at, None);
+        let sources = match &pack.call.review {
+            Some(parent) => union(&f.sources, &parent.sources),
+            None => f.sources.clone(),
+        };
+        pack.call.review = Some(ReviewRule {
+            message: f.message.clone(),
+            sources,
         });
     }
     for (name, patterns) in &file.call.cues {

@@ -169,11 +169,19 @@ pub struct PromiseRule {
     pub sources: Vec<String>,
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewRule {
+    pub message: String,
+    pub sources: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CallRules {
     pub opening: Option<CallCheck>,
     pub closing: Option<CallCheck>,
     pub promise: Option<PromiseRule>,
+    /// The signal a customer's request for review raises (see the `review` cue).
+    pub review: Option<ReviewRule>,
     /// Regexes over normalized customer / agent turns that move the call's state.
     pub cues: BTreeMap<String, Vec<String>>,
 }

@@ -116,7 +116,18 @@ pub struct CallFile {
     #[serde(default)]
     pub promise: Option<PromiseFile>,
     #[serde(default)]
+    pub review: Option<ReviewFile>,
+    #[serde(default)]
     pub cues: BTreeMap<String, Vec<String>>,
+}
+
+/// What a customer turn matching the `review` cue (我要投诉, 我录音了, 你这是威胁我) puts in the
+/// scorecard: an info signal for a reviewer, with the turn.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewFile {
+    pub message: String,
+    pub sources: Vec<String>,
 }
 
 /// A whole-call requirement: some agent turn among the first (opening) or last (closing)
