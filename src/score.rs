@@ -476,3 +476,91 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
         timeline,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Category, Severity};
+    use crate::transcript::{Speaker, Transcript, Turn};
+    use crate::Engine;
+
+    fn call(lines: &[(Speaker, &str)]) -> Transcript {
+        Transcript {
+            id: None,
+            dpd: Some(20),
+            turns: lines
+                .iter()
+                .map(|(speaker, text)| Turn {
+                    speaker: *speaker,
+                    text: (*text).to_string(),
+                    start: None,
+                    end: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn name_checks_in_their_common_forms_verify_identity() {
+        let engine = Engine::with_embedded_packs().unwrap_or_default();
+        let Ok(pack) = engine.get("cn-company") else {
+            panic!("cn-company is embedded");
+        };
+        for (ask, answer) in [
+            ("您好，这里是金桥消费金融，刘洋是吧？", "嗯是的"),
+            ("您好，请问是刘洋吗？", "对"),
+            ("你好，你是不是刘洋？", "是我"),
+            ("您好，麻烦找一下刘先生。", "我就是"),
+        ] {
+            let card = super::score(
+                pack,
+                &call(&[(Speaker::Agent, ask), (Speaker::Customer, answer)]),
+                None,
+            );
+            assert!(card.identity_verified, "{ask} / {answer}");
+        }
+        // A question about the debt answered with 对 is not a name check.
+        let card = super::score(
+            pack,
+            &call(&[
+                (Speaker::Agent, "您是不是忘记还款了？"),
+                (Speaker::Customer, "对"),
+            ]),
+            None,
+        );
+        assert!(!card.identity_verified);
+    }
+
+    #[test]
+    fn a_customer_asking_for_review_raises_a_signal_not_a_deduction() {
+        let engine = Engine::with_embedded_packs().unwrap_or_default();
+        let Ok(pack) = engine.get("cn-company") else {
+            panic!("cn-company is embedded");
+        };
+        let calm = call(&[
+            (Speaker::Agent, "您好，请问是刘洋吗？"),
+            (Speaker::Customer, "是我，有什么事"),
+        ]);
+        let upset = call(&[
+            (Speaker::Agent, "您好，请问是刘洋吗？"),
+            (
+                Speaker::Customer,
+                "是我，你们天天打电话，我要投诉，我已经录音了",
+            ),
+        ]);
+        let (calm, upset) = (
+            super::score(pack, &calm, None),
+            super::score(pack, &upset, None),
+        );
+        let signal: Vec<_> = upset
+            .findings
+            .iter()
+            .filter(|f| f.category == Category::ReviewNeeded)
+            .collect();
+        assert_eq!(signal.len(), 1, "{:?}", upset.findings);
+        assert_eq!(
+            (signal[0].turn, signal[0].severity),
+            (Some(1), Severity::Info)
+        );
+        assert_eq!(upset.score, calm.score);
+    }
+}
