@@ -108,6 +108,14 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized, active: &[bool]) -> Vec
             expanded: None,
         });
     }
+    for (rule, start, end) in compiled.similar.matches(n, active) {
+        hits.push(Hit {
+            rule,
+            start,
+            end,
+            expanded: None,
+        });
+    }
     let mut runs = None;
     for (i, rule) in compiled.pack.rules.iter().enumerate() {
         if !is_active(i) {

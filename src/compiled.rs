@@ -60,6 +60,8 @@ pub struct CompiledPack {
     /// Buckets of one check: one per part of every frame.
     pub frame_buckets: usize,
     pub negation: Negation,
+    /// Every rule's example sentences for `similar`, indexed by bigram.
+    pub similar: crate::similar::SimilarIndex,
     /// Call cue name → one regex over normalized text.
     pub cues: BTreeMap<String, Regex>,
     /// Every cue in one set, in `cues` order, so a turn is searched once for all of them.
@@ -267,6 +269,12 @@ impl CompiledPack {
                 }
             }
         }
+        let mut similar = crate::similar::SimilarIndex::default();
+        for (i, rule) in pack.rules.iter().enumerate() {
+            if let Some(s) = &rule.similar {
+                similar.add(i, &s.examples, s.threshold);
+            }
+        }
         let (words, phrase_rules) = (phrase_owners.items, phrase_owners.owners);
         let phrase_frame_parts: Vec<Vec<FramePart>> = (0..words.len())
             .map(|id| phrase_parts.remove(&id).unwrap_or_default())
@@ -358,6 +366,7 @@ impl CompiledPack {
             patterns,
             frame_parts,
             negation,
+            similar,
             cues,
             cue_set,
             opening,

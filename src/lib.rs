@@ -24,6 +24,7 @@ pub mod practice;
 pub mod rewrite;
 pub mod scenario;
 pub mod score;
+pub mod similar;
 pub mod transcript;
 #[cfg(feature = "web")]
 pub mod web;

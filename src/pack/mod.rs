@@ -131,6 +131,9 @@ pub struct Rule {
     pub detectors: Vec<Detector>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub frames: Vec<Frame>,
+    /// Example sentences (normalized) and the closeness a clause needs to match one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similar: Option<Similar>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub derived_from: Vec<Category>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -144,6 +147,12 @@ pub struct Rule {
     pub allows: Vec<String>,
     #[serde(skip)]
     pub location: Location,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Similar {
+    pub examples: Vec<String>,
+    pub threshold: f32,
 }
 
 /// A whole-call requirement (opening or closing).
@@ -428,6 +437,30 @@ pub(crate) fn build_rule(
             Err(e) => v.report("invalid_value", e, &file.id, rid),
         }
     }
+    let similar = file.similar.as_ref().and_then(|s| {
+        let examples: Vec<String> = s
+            .examples
+            .iter()
+            .map(|e| crate::normalize::normalize_phrase(e))
+            .filter(|e| e.chars().count() >= 4)
+            .collect();
+        if examples.is_empty() || !(s.threshold > 0.3 && s.threshold <= 1.0) {
+            v.report(
+                "invalid_similar",
+                format!(
+                    "`similar` of rule `{id}` needs example sentences of 4 or more characters and a threshold above 0.3 and at most 1 (got {})",
+                    s.threshold
+                ),
+                &file.id,
+                rid,
+            );
+            return None;
+        }
+        Some(Similar {
+            examples,
+            threshold: s.threshold,
+        })
+    });
     let mut derived_from = Vec::new();
     for name in &file.derived_from {
         if let Some(c) = v.parse_enum::<Category>(name, rid) {
@@ -438,6 +471,7 @@ pub(crate) fn build_rule(
         && patterns.is_empty()
         && detectors.is_empty()
         && frames.is_empty()
+        && similar.is_none()
         && derived_from.is_empty()
     {
         v.report(
@@ -470,6 +504,7 @@ pub(crate) fn build_rule(
         patterns,
         detectors,
         frames,
+        similar,
         derived_from,
         except,
         negatable: file.negatable,

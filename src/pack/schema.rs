@@ -191,6 +191,10 @@ pub struct RuleFile {
     /// holds, this rule is found at the same span (a threat to a third party is collecting from them).
     #[serde(default)]
     pub derived_from: Vec<Spanned<String>>,
+    /// Example sentences: a clause whose character bigrams are close enough to one of them
+    /// (Dice coefficient ≥ `threshold`) matches, so a paraphrase is caught.
+    #[serde(default)]
+    pub similar: Option<SimilarFile>,
     /// Frames: the rule matches when every part occurs near the others (see [`FrameFile`]).
     #[serde(default)]
     pub frames: Vec<FrameFile>,
@@ -240,6 +244,13 @@ pub struct FrameFile {
     pub scope: Option<String>,
     #[serde(default)]
     pub unless: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimilarFile {
+    pub examples: Vec<String>,
+    pub threshold: f32,
 }
 
 fn default_true() -> bool {
