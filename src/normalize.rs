@@ -25,6 +25,11 @@ pub struct Normalized {
     quoted: Vec<(usize, usize)>,
 }
 
+/// Interjections of hesitation that speech-to-text writes out (嗯, 呃, 额 is a word too often).
+fn is_filler(c: char) -> bool {
+    matches!(c, '嗯' | '呃')
+}
+
 /// Opening and closing quotation marks; `"` and `'` open and close in turn.
 fn quote_mark(c: char) -> Option<bool> {
     match c {
@@ -143,6 +148,12 @@ impl Normalized {
             // break, nothing to skip and no width or case: it is copied (or swapped for its
             // Simplified form) without decoding it into a char first.
             if let Some(ideograph) = cjk_ideograph_at(bytes, at, lead) {
+                // Hesitation sounds from speech-to-text (你必须嗯今天还) carry nothing and are
+                // skipped like punctuation, so a phrase reads through them.
+                if is_filler(ideograph) {
+                    at += 3;
+                    continue;
+                }
                 let span = [at as u32, (at + 3) as u32];
                 origin.extend([span, span, span]);
                 text.push(simplified_char(ideograph));
@@ -318,6 +329,12 @@ pub fn utf16_offsets(text: &str, offsets: &[usize]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hesitation_sounds_are_skipped() {
+        let n = Normalized::new("你必须嗯今天呃还");
+        assert_eq!(n.text, "你必须今天还");
+    }
 
     #[test]
     fn folds_traditional_width_case_and_skips_noise() {
