@@ -155,7 +155,9 @@ impl Normalized {
                     continue;
                 }
                 let span = [at as u32, (at + 3) as u32];
-                origin.extend([span, span, span]);
+                origin.push(span);
+                origin.push(span);
+                origin.push(span);
                 text.push(simplified_char(ideograph));
                 at += 3;
                 continue;

@@ -20,6 +20,8 @@ pub struct SimilarIndex {
     examples: Vec<Example>,
     /// Bigram (two chars packed in a u64) → the examples holding it, sorted by bigram.
     postings: Vec<(u64, Vec<u32>)>,
+    /// One bit per bigram hash: set when some example has a bigram with that hash.
+    filter: Vec<u64>,
     longest: usize,
 }
 
@@ -38,9 +40,22 @@ fn bigrams_into(text: &str, out: &mut Vec<u64>) {
     out.dedup();
 }
 
+/// Bits of the bigram filter: a bigram whose bit is clear is in no example.
+const FILTER_BITS: usize = 4096;
+
+fn filter_bit(pair: u64) -> usize {
+    ((pair >> 32)
+        .wrapping_mul(31)
+        .wrapping_add(pair & 0xFFFF_FFFF) as usize)
+        % FILTER_BITS
+}
+
 impl SimilarIndex {
     /// Adds rule `rule`'s example sentences (normalized) with its threshold.
     pub fn add(&mut self, rule: usize, examples: &[String], threshold: f32) {
+        if self.filter.is_empty() {
+            self.filter = vec![0u64; FILTER_BITS / 64];
+        }
         let mut pairs = Vec::new();
         for example in examples {
             bigrams_into(example, &mut pairs);
@@ -48,14 +63,17 @@ impl SimilarIndex {
                 continue;
             }
             let id = self.examples.len() as u32;
-            let chars = example.chars().count();
-            self.longest = self.longest.max(chars);
+            self.longest = self.longest.max(example.chars().count());
             self.examples.push(Example {
                 rule,
                 bigrams: pairs.len() as u32,
                 threshold,
             });
             for &pair in &pairs {
+                let bit = filter_bit(pair);
+                if let Some(word) = self.filter.get_mut(bit / 64) {
+                    *word |= 1 << (bit % 64);
+                }
                 match self.postings.binary_search_by_key(&pair, |(k, _)| *k) {
                     Ok(at) => {
                         if let Some((_, ids)) = self.postings.get_mut(at) {
@@ -72,29 +90,81 @@ impl SimilarIndex {
         self.examples.is_empty()
     }
 
+    /// The posting of `pair`, if some example has it.
+    fn posting(&self, pair: u64) -> Option<usize> {
+        let bit = filter_bit(pair);
+        let set = self
+            .filter
+            .get(bit / 64)
+            .is_some_and(|w| w & (1 << (bit % 64)) != 0);
+        if !set {
+            return None;
+        }
+        self.postings.binary_search_by_key(&pair, |(k, _)| *k).ok()
+    }
+
     /// Clauses of `n` (and, in a clause much longer than the longest example — speech-to-text
     /// without punctuation — overlapping windows of that length) close enough to an example of
     /// an active rule: (rule, start, end) in normalized bytes.
     pub fn matches(&self, n: &Normalized, active: &[bool]) -> Vec<(usize, usize, usize)> {
         let mut found = Vec::new();
-        if self.examples.is_empty() {
+        if !self
+            .examples
+            .iter()
+            .any(|e| active.get(e.rule).copied().unwrap_or(false))
+        {
             return found;
         }
         let mut shared = vec![0u32; self.examples.len()];
+        let mut seen = vec![u32::MAX; self.postings.len()];
         let mut touched: Vec<u32> = Vec::new();
-        let mut pairs = Vec::new();
+        // Per clause: byte offset of every character, and (character index, posting) of every
+        // bigram that some example has. Most bigrams are in none, and cost one bit test.
+        let mut offsets: Vec<usize> = Vec::new();
+        let mut hits: Vec<(usize, usize)> = Vec::new();
+        let mut window_id = 0u32;
         let mut unit_start = 0;
         let ends = n.clause_breaks().iter().copied().chain([n.text.len()]);
         for unit_end in ends {
-            for (start, end) in self.windows(n, unit_start, unit_end) {
-                bigrams_into(n.slice(start, end), &mut pairs);
-                for pair in &pairs {
-                    let Ok(at) = self.postings.binary_search_by_key(pair, |(k, _)| *k) else {
+            offsets.clear();
+            hits.clear();
+            let mut prev: Option<char> = None;
+            for (i, c) in n.slice(unit_start, unit_end).char_indices() {
+                offsets.push(unit_start + i);
+                if let Some(p) = prev {
+                    let pair = (u64::from(p) << 32) | u64::from(c);
+                    if let Some(posting) = self.posting(pair) {
+                        hits.push((offsets.len() - 2, posting));
+                    }
+                }
+                prev = Some(c);
+            }
+            let chars = offsets.len();
+            let width = if chars <= 2 * self.longest.max(1) {
+                chars
+            } else {
+                self.longest.max(2)
+            };
+            let step = (width / 3).max(1);
+            let mut from = 0;
+            while from < chars && !hits.is_empty() {
+                let to = (from + width).min(chars);
+                window_id = window_id.wrapping_add(1);
+                for &(at, posting) in &hits {
+                    // A bigram counts once per window, and only when both characters are in it.
+                    if at < from || at + 1 >= to {
+                        continue;
+                    }
+                    let Some(stamp) = seen.get_mut(posting) else {
                         continue;
                     };
+                    if *stamp == window_id {
+                        continue;
+                    }
+                    *stamp = window_id;
                     for &id in self
                         .postings
-                        .get(at)
+                        .get(posting)
                         .map(|(_, ids)| ids)
                         .into_iter()
                         .flatten()
@@ -107,53 +177,32 @@ impl SimilarIndex {
                         }
                     }
                 }
+                let window_bigrams = (to - from).saturating_sub(1) as u32;
                 for &id in &touched {
                     let (Some(example), Some(count)) =
                         (self.examples.get(id as usize), shared.get_mut(id as usize))
                     else {
                         continue;
                     };
-                    let dice = 2.0 * *count as f32 / (pairs.len() as u32 + example.bigrams) as f32;
+                    let dice = 2.0 * *count as f32 / (window_bigrams + example.bigrams) as f32;
                     if dice >= example.threshold
                         && active.get(example.rule).copied().unwrap_or(false)
                     {
+                        let start = offsets.get(from).copied().unwrap_or(unit_start);
+                        let end = offsets.get(to).copied().unwrap_or(unit_end);
                         found.push((example.rule, start, end));
                     }
                     *count = 0;
                 }
                 touched.clear();
+                if to >= chars {
+                    break;
+                }
+                from += step;
             }
             unit_start = unit_end;
         }
         found
-    }
-
-    /// The stretch `start..end` itself, or windows of the longest example's length stepping a
-    /// third of it when the stretch is more than twice as long.
-    fn windows(&self, n: &Normalized, start: usize, end: usize) -> Vec<(usize, usize)> {
-        let text = n.slice(start, end);
-        let offsets: Vec<usize> = text.char_indices().map(|(i, _)| start + i).collect();
-        if offsets.len() <= 2 * self.longest.max(1) {
-            return if offsets.is_empty() {
-                Vec::new()
-            } else {
-                vec![(start, end)]
-            };
-        }
-        let width = self.longest.max(2);
-        let step = (width / 3).max(1);
-        let mut out = Vec::new();
-        let mut at = 0;
-        while at < offsets.len() {
-            let from = offsets.get(at).copied().unwrap_or(end);
-            let to = offsets.get(at + width).copied().unwrap_or(end);
-            out.push((from, to));
-            if at + width >= offsets.len() {
-                break;
-            }
-            at += step;
-        }
-        out
     }
 }
 
