@@ -31,13 +31,8 @@ pub(crate) fn frame_hits(
             list.sort_unstable();
         }
         let spans: &[Vec<(usize, usize)>] = spans;
-        let orders = if frame.any_order {
-            crate::pack::permutations(spans.len())
-        } else {
-            vec![(0..spans.len()).collect()]
-        };
         let mut joined = Vec::new();
-        for order in &orders {
+        for order in &frame.orders {
             let ordered: Vec<&Vec<(usize, usize)>> =
                 order.iter().filter_map(|&i| spans.get(i)).collect();
             for &(start, end) in ordered.first().copied().into_iter().flatten() {
@@ -56,12 +51,12 @@ pub(crate) fn frame_hits(
                 continue;
             }
             let held = match frame.scope {
-                FrameScope::Text => unless_absent(&frame.unless, &n.text),
+                FrameScope::Text => unless_absent(frame, &n.text),
                 scope => {
                     let sentence = scope == FrameScope::Sentence;
                     !n.breaks_inside(start, end, sentence) && {
                         let (from, to) = n.unit_around(start, end, sentence);
-                        unless_absent(&frame.unless, n.slice(from, to))
+                        unless_absent(frame, n.slice(from, to))
                     }
                 }
             };
@@ -137,8 +132,11 @@ fn join_from(
     }
 }
 
-fn unless_absent(unless: &[String], around: &str) -> bool {
-    !unless.iter().any(|w| around.contains(w.as_str()))
+fn unless_absent(frame: &crate::pack::Frame, around: &str) -> bool {
+    frame
+        .unless_words
+        .as_ref()
+        .is_none_or(|words| !words.is_match(around))
 }
 
 /// The pack language for kinds of wording: concepts, frames (order, distance, scope, `unless`),

@@ -34,11 +34,17 @@ pub struct Frame {
     pub scope: FrameScope,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unless: Vec<String>,
+    /// The orders the parts are tried in: the written one, or every one with `any_order`.
+    #[serde(skip)]
+    pub orders: Vec<Vec<usize>>,
+    /// The `unless` words in one automaton.
+    #[serde(skip)]
+    pub unless_words: Option<aho_corasick::AhoCorasick>,
 }
 
 /// Characters allowed between one part of a frame and the next when the frame says nothing.
 pub const DEFAULT_FRAME_WITHIN: u32 = 10;
-/// Parts a frame in any order may have (the regex holds every permutation).
+/// Parts a frame in any order may have (each permutation is tried).
 pub const MAX_ANY_ORDER_PARTS: usize = 4;
 
 /// Replaces every `{name}` in a pattern with an alternation of the words of concept (lexicon)
@@ -145,6 +151,19 @@ pub(crate) fn build_frame(
             }
         }
     }
+    let orders = if frame.any_order {
+        permutations(parts.len())
+    } else {
+        vec![(0..parts.len()).collect()]
+    };
+    let unless_words = if unless.is_empty() {
+        None
+    } else {
+        Some(
+            aho_corasick::AhoCorasick::new(&unless)
+                .map_err(|e| format!("frame `unless` words do not compile: {e}"))?,
+        )
+    };
     Ok(Frame {
         all: frame.all.clone(),
         parts,
@@ -152,6 +171,8 @@ pub(crate) fn build_frame(
         within: frame.within.unwrap_or(DEFAULT_FRAME_WITHIN),
         scope,
         unless,
+        orders,
+        unless_words,
     })
 }
 
