@@ -77,9 +77,11 @@ pub(crate) fn negated(
     let clause_start = n.clause_start(start);
     let clause_end = n.clause_end(start).max(end);
     if rule.cleared_by_warning {
+        // A reminder names the danger in one clause and the forbidden act in the next
+        // (不法分子冒充我司人员，让客户转账到个人账户): the whole sentence is the warning.
         if let Some(warning) = &neg.warning {
-            let clause = n.slice(clause_start, clause_end);
-            if warning.is_match(clause) {
+            let (from, to) = n.unit_around(start, end, true);
+            if warning.is_match(n.slice(from, to)) {
                 return true;
             }
         }
