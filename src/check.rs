@@ -346,7 +346,11 @@ fn derive_findings(compiled: &CompiledPack, ctx: &Context, findings: &mut Vec<Fi
             let suggestion = rule.suggestion.as_deref().map(without_captures);
             // The clause the finding it follows sits in, with this rule's own sentence.
             let rewrite = source.rewrite.as_ref().and_then(|r| {
-                let text = rule.rewrite.clone().or_else(|| suggestion.clone())?;
+                let text = rule
+                    .rewrite
+                    .as_deref()
+                    .map(without_captures)
+                    .or_else(|| suggestion.clone())?;
                 Some(Rewrite { text, ..r.clone() })
             });
             derived.push(Finding {

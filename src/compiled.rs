@@ -71,11 +71,12 @@ pub struct CompiledPack {
     pub closing: Vec<(String, Regex)>,
 }
 
+const KIND: AhoCorasickKind = AhoCorasickKind::DFA;
+
 /// Every automaton is a full DFA without a prefilter: one table step per byte. Prefilters look
 /// for a phrase's first byte, and in Chinese text the lead byte of 不 or 贷 starts every other
 /// character, so they fire constantly; without SIMD (WebAssembly) they cost more than the DFA.
-const KIND: AhoCorasickKind = AhoCorasickKind::DFA;
-fn automaton(words: &[String], kind: MatchKind) -> Result<Option<AhoCorasick>, Problem> {
+pub(crate) fn automaton(words: &[String], kind: MatchKind) -> Result<Option<AhoCorasick>, Problem> {
     if words.is_empty() {
         return Ok(None);
     }
@@ -124,6 +125,10 @@ fn finite_words(pattern: &str) -> Option<Vec<String>> {
         }
         words.push(String::from_utf8(literal.as_bytes().to_vec()).ok()?);
     }
+    // As phrase words every occurrence is found, where the regex would have taken the
+    // leftmost-first alternative; the per-rule leftmost-longest selection then keeps the longest.
+    words.sort();
+    words.dedup();
     Some(words)
 }
 

@@ -205,9 +205,9 @@ fn rewrite_problem(
         return Some(
             Problem::new(
                 "missing_rewrite",
-                format!("`bad` example `{bad}` of rule `{}` has no rewrite", rule.id),
+                format!("规则 `{}` 的违规示例 `{bad}` 没有改写（`bad` example has no rewrite）", rule.id),
             )
-            .help("give the rule a `rewrite` sentence or a `suggestion`"),
+            .help("请为规则提供 `rewrite` 改写句或 `suggestion`（give the rule a `rewrite` sentence or a `suggestion`）"),
         );
     }
     // Applied from the end, so earlier spans stay valid; overlapping ones are skipped.
@@ -226,7 +226,7 @@ fn rewrite_problem(
         return Some(Problem::new(
             "rewrite_still_flagged",
             format!(
-                "the rewrite of `bad` example `{bad}` of rule `{}`, `{fixed}`, is flagged again at `{}`",
+                "规则 `{}` 的违规示例 `{bad}` 改写为 `{fixed}` 后仍在 `{}` 处被标记（the rewrite is flagged again）",
                 rule.id, f.excerpt
             ),
         ));
@@ -236,7 +236,7 @@ fn rewrite_problem(
             Some(Problem::new(
                 "rewrite_doubled",
                 format!(
-                    "the rewrite of `bad` example `{bad}` of rule `{}`, `{fixed}`, repeats `{fragment}`",
+                    "规则 `{}` 的违规示例 `{bad}` 改写为 `{fixed}` 后重复了 `{fragment}`（the rewrite repeats a fragment）",
                     rule.id
                 ),
             ))

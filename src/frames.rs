@@ -68,18 +68,33 @@ pub(crate) fn frame_hits(
     hits
 }
 
-/// Whether the text between two parts of a frame holds a negator (不会, 没有, 不是 …).
+/// Whether the text between two parts of a frame holds a negator (不会, 没有, 不是 …) that
+/// reaches the next part as a negator before a match would (its short or wide reach, and no
+/// conditional connective such as 就 between them: 不还的话我们就去 is not negated by 不).
 fn gap_negated(compiled: &CompiledPack, n: &Normalized, from: usize, to: usize) -> bool {
     let neg = &compiled.negation;
     let Some(before) = &neg.before else {
         return false;
     };
-    before.find_iter(n.slice(from, to)).any(|m| {
-        neg.kinds
-            .get(m.pattern().as_usize())
-            .is_some_and(|&k| k != NegatorKind::Exception)
+    let gap = n.slice(from, to);
+    before.find_iter(gap).any(|m| {
+        let Some(&kind) = neg.kinds.get(m.pattern().as_usize()) else {
+            return false;
+        };
+        let rest = gap.get(m.end()..).unwrap_or("");
+        let reach = match kind {
+            NegatorKind::Exception => return false,
+            NegatorKind::Wide => crate::negation::WIDE_NEGATION_BEFORE_CHARS,
+            NegatorKind::Short => crate::negation::NEGATION_BEFORE_CHARS,
+        };
+        let conditional = neg.condition.as_ref().is_some_and(|c| c.is_match(rest));
+        rest.chars().count() <= reach && !conditional
     })
 }
+
+/// At most this many joined matches per frame and text: a long text full of one part cannot
+/// make the joining combinatorial.
+const MAX_JOINED: usize = 64;
 
 /// A frame match: its span and the gaps between its parts.
 type Joined = (usize, usize, Vec<(usize, usize)>);
@@ -111,6 +126,9 @@ fn join_from(
     gaps: &mut Vec<(usize, usize)>,
     out: &mut Vec<Joined>,
 ) {
+    if out.len() >= MAX_JOINED {
+        return;
+    }
     let Some(candidates) = ordered.get(k) else {
         out.push((start, end, gaps.clone()));
         return;
@@ -120,7 +138,7 @@ fn join_from(
     // more than 4 × `within` bytes later is out of reach, and so is every part after it.
     let first = candidates.partition_point(|&(s, _)| s < end);
     for &(s, e) in candidates.iter().skip(first) {
-        if s - end > 4 * within {
+        if s - end > within.saturating_mul(4) {
             break;
         }
         if s - end > within && n.slice(end, s).chars().count() > within {
@@ -266,6 +284,15 @@ allows = ["您好"]
             categories(&engine, "你这个“老赖”"),
             [Category::AbusiveLanguage]
         );
+        // The collector telling (我跟您说) is not quoting; a quotation does not outlive its sentence.
+        assert_eq!(
+            categories(&engine, "我跟您说再不还我们就去你家"),
+            [Category::Threat]
+        );
+        assert_eq!(
+            categories(&engine, "我说过“好的。你这个老赖"),
+            [Category::AbusiveLanguage]
+        );
     }
 
     #[test]
@@ -297,14 +324,14 @@ allows = ["您好"]
     #[test]
     fn a_bad_pack_language_is_a_clear_error() {
         for (broken, expect) in [
-            (PACK.replace("{visit}\"]", "{vist}\"]"), "concept `{vist}`"),
+            (PACK.replace("{visit}\"]", "{vist}\"]"), "概念 `{vist}`"),
             (
                 PACK.replace("all = [\"冻结\"", "all = [\"(明天)?\", \"冻结\""),
                 "can match nothing",
             ),
             (
                 PACK.replace("scope = \"clause\"", "scope = \"para\""),
-                "frame scope `para`",
+                "框架范围 `para`",
             ),
         ] {
             let mut engine = Engine::default();

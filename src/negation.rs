@@ -8,8 +8,10 @@ use crate::pack::Rule;
 
 /// How far before a match (in characters) a negator still applies; advice negators (请不要,
 /// 不建议, 无权) scope over a whole verb phrase and reach further.
-const NEGATION_BEFORE_CHARS: usize = 6;
-const WIDE_NEGATION_BEFORE_CHARS: usize = 12;
+pub(crate) const NEGATION_BEFORE_CHARS: usize = 6;
+pub(crate) const WIDE_NEGATION_BEFORE_CHARS: usize = 12;
+/// How far before a match a reported-speech cue (您说, 有人跟您讲 …) may stand.
+const REPORTED_BEFORE_CHARS: usize = 12;
 /// How far before an opening quotation mark a quoting word (说, 那句 …) may stand.
 const QUOTE_CUE_CHARS: usize = 8;
 /// How far after a match (in characters) a trailing negator may start.
@@ -91,16 +93,24 @@ pub(crate) fn negated(
     // so detectors are never cleared this way.
     if rule.detectors.is_empty() {
         if let Some(reported) = &neg.reported {
-            // Up to the match's last character: a pattern may itself begin with the quoting
-            // words (您说派出所给您打过电话).
+            // A few characters back, up to the match's last character: a pattern may itself
+            // begin with the quoting words (您说派出所给您打过电话). 我跟您说… is the collector
+            // speaking, not quoting, so a cue right after 跟/和/给/对/我 does not count.
+            let from = back_chars(text, start, REPORTED_BEFORE_CHARS, clause_start);
             let last = back_chars(text, end, 1, start);
-            if reported.is_match(n.slice(clause_start, last)) {
+            let window = n.slice(from, last);
+            let quoting = reported.find_iter(window).any(|m| {
+                let before = window.get(..m.start()).and_then(|b| b.chars().next_back());
+                !matches!(before, Some('跟' | '和' | '给' | '对' | '我'))
+            });
+            if quoting {
                 return true;
             }
         }
         if let (Some(cues), Some((quote_start, _))) = (&neg.quote_cues, n.quote_around(start, end))
         {
-            let from = back_chars(text, quote_start, QUOTE_CUE_CHARS, 0);
+            let sentence_start = n.unit_around(quote_start, quote_start, true).0;
+            let from = back_chars(text, quote_start, QUOTE_CUE_CHARS, sentence_start);
             if cues.is_match(n.slice(from, quote_start)) {
                 return true;
             }

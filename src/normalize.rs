@@ -30,7 +30,8 @@ fn is_filler(c: char) -> bool {
     matches!(c, '嗯' | '呃')
 }
 
-/// Opening and closing quotation marks; `"` and `'` open and close in turn.
+/// Opening and closing quotation marks (`"` and `'`, which open and close in turn, are handled
+/// where they are met).
 fn quote_mark(c: char) -> Option<bool> {
     match c {
         '“' | '「' | '『' | '‘' | '«' | '〝' => Some(true),
@@ -175,13 +176,24 @@ impl Normalized {
                 if is_sentence_break(c) && sentence_breaks.last() != Some(&text.len()) {
                     sentence_breaks.push(text.len());
                 }
+                // A quotation left open does not run past its sentence.
+                if is_sentence_break(c) {
+                    open_quote = None;
+                }
                 continue;
             }
-            if is_ignorable(c) {
-                let opens = match (c, open_quote) {
-                    ('"' | '\'' | '＂' | '＇', None) => Some(true),
-                    ('"' | '\'' | '＂' | '＇', Some(_)) => Some(false),
-                    _ => quote_mark(c),
+            if is_ignorable(c) || is_ignorable(fold_width_and_case(c)) {
+                let mark = fold_width_and_case(c);
+                // An apostrophe inside a word (don't) is not a quotation mark.
+                let in_word = mark == '\''
+                    && text
+                        .chars()
+                        .next_back()
+                        .is_some_and(|p| p.is_ascii_alphanumeric());
+                let opens = match (mark, open_quote) {
+                    ('"' | '\'', None) if !in_word => Some(true),
+                    ('"' | '\'', Some(_)) => Some(false),
+                    _ => quote_mark(mark),
                 };
                 match (opens, open_quote) {
                     (Some(true), _) => open_quote = Some(text.len()),

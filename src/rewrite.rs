@@ -26,7 +26,7 @@ pub(crate) fn without_captures(template: &str) -> String {
 
 /// Suggestions this many characters or longer are sentences and replace the whole clause;
 /// shorter ones (客户) replace the match inside it.
-const SENTENCE_CHARS: usize = 6;
+const SENTENCE_CHARS: usize = 5;
 
 /// The rewrite of the clause `hit` sits in: the rule's `rewrite` sentence, or its suggestion —
 /// a sentence for the whole clause, or a word put in place of the match.

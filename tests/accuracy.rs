@@ -11,12 +11,13 @@ mod accuracy;
 
 use callguard::Engine;
 
-/// Measured when the floor was set (2026-12-01): recall 0.640, precision 0.955, 3.4 % of clean
-/// lines flagged (the target is 0.97 / 0.97: this is a floor against regressions, not the
-/// goal). The floor sits a little under, so rule work has room but a regression fails.
+/// Measured when the floor was set (2026-12-01, 834 lines of four batches, the later ones written
+/// to read unlike the earlier): recall 0.588, precision 0.900, 6.0 % of clean lines flagged. The
+/// issue's target is 0.97 / 0.97: this is a floor against regressions, not the goal, and it sits a
+/// little under the measurement so rule work has room while a regression fails.
 const MIN_RECALL: f64 = 0.55;
-const MIN_PRECISION: f64 = 0.85;
-const MAX_FALSE_FLAG_SHARE: f64 = 0.09;
+const MIN_PRECISION: f64 = 0.87;
+const MAX_FALSE_FLAG_SHARE: f64 = 0.075;
 
 #[test]
 fn held_back_corpus_keeps_its_floor() {

@@ -115,7 +115,7 @@ function turnNotes(findings) {
   const seen = new Set();
   return findings
     .filter((f) => !seen.has(f.rule) && seen.add(f.rule))
-    .map((f) => `<div class="muted">⚠ <span class="badge ${f.severity}">${SEVERITY[f.severity] ?? f.severity}</span> ${esc(categoryLabel(f.category))}：${esc(f.message)}${f.suggestion ? ` 建议：“${esc(f.suggestion)}”` : ''}</div>`)
+    .map((f) => `<div class="muted">⚠ <span class="badge ${f.severity}">${SEVERITY[f.severity] ?? f.severity}</span> ${esc(categoryLabel(f.category))}：${esc(f.message)}${(f.rewrite?.text ?? f.suggestion) ? ` 建议：“${esc(f.rewrite?.text ?? f.suggestion)}”` : ''}</div>`)
     .join('');
 }
 

@@ -1,6 +1,6 @@
 //! The pack language for kinds of wording: concepts (`{name}` in a pattern or frame part, from
-//! `[lexicons]`) and frames (parts that occur together). Compiled here; joined in
-//! [`crate::frames`].
+//! `[lexicons]`) and frames (parts that occur together). Validated here; compiled into the phrase
+//! automaton or the pattern pass in [`crate::compiled`]; joined in [`crate::frames`].
 
 use super::first_line;
 use super::schema::FrameFile;
@@ -17,8 +17,8 @@ pub enum FrameScope {
     Text,
 }
 
-/// A frame after validation: its parts are regexes (concepts expanded) that the pack's single
-/// pattern pass finds one by one; [`crate::check`] then joins them: in order (or any order), at
+/// A frame after validation: its parts are regexes (concepts expanded) that the phrase automaton
+/// (finite sets of words) or the pattern pass finds one by one; [`crate::frames`] joins them: in order (or any order), at
 /// most `within` characters apart, inside the scope, with none of the `unless` words around.
 /// Searching the parts rather than one regex with gaps keeps the automaton small: a gap between
 /// two wide alternations multiplies the lazy DFA's states.
@@ -42,6 +42,8 @@ pub struct Frame {
     pub unless_words: Option<aho_corasick::AhoCorasick>,
 }
 
+/// The most characters a frame may allow between two parts (a larger `within` is cut to it).
+pub const MAX_FRAME_WITHIN: u32 = 200;
 /// Characters allowed between one part of a frame and the next when the frame says nothing.
 pub const DEFAULT_FRAME_WITHIN: u32 = 10;
 /// Parts a frame in any order may have (each permutation is tried).
@@ -73,7 +75,7 @@ pub(crate) fn expand_concepts(
             continue;
         }
         let words = lexicons.get(name).filter(|w| !w.is_empty()).ok_or_else(|| {
-            format!("pattern `{pattern}` uses concept `{{{name}}}`, which no `[lexicons]` entry of this pack or its parents defines")
+            format!("模式 `{pattern}` 引用的概念 `{{{name}}}` 未在本规则包或其上级的 [lexicons] 中定义（pattern uses concept `{{{name}}}`, which no `[lexicons]` entry of this pack or its parents defines）")
         })?;
         let mut words: Vec<&String> = words.iter().collect();
         // Longest first, so a leftmost-first search also prefers the longest word.
@@ -94,11 +96,13 @@ pub(crate) fn build_frame(
     lexicons: &BTreeMap<String, Vec<String>>,
 ) -> Result<Frame, String> {
     if frame.all.is_empty() {
-        return Err("a frame needs at least one part in `all`".to_string());
+        return Err(
+            "框架的 `all` 至少需要一个部分（a frame needs at least one part in `all`）".to_string(),
+        );
     }
     if frame.any_order && frame.all.len() > MAX_ANY_ORDER_PARTS {
         return Err(format!(
-            "a frame in any order has at most {MAX_ANY_ORDER_PARTS} parts, got {}",
+            "不限顺序的框架最多 {MAX_ANY_ORDER_PARTS} 个部分，实际 {} 个（a frame in any order has at most {MAX_ANY_ORDER_PARTS} parts）",
             frame.all.len()
         ));
     }
@@ -108,7 +112,7 @@ pub(crate) fn build_frame(
         Some("text") => FrameScope::Text,
         Some(other) => {
             return Err(format!(
-                "frame scope `{other}` is unknown; expected one of: clause, sentence, text"
+                "框架范围 `{other}` 无效，应为 clause、sentence 或 text（frame scope `{other}` is unknown; expected one of: clause, sentence, text）"
             ))
         }
     };
@@ -116,17 +120,17 @@ pub(crate) fn build_frame(
     for part in &frame.all {
         let expanded = expand_concepts(part, lexicons)?;
         if expanded.contains("\\b") || expanded.contains("\\B") {
-            return Err(format!("frame part `{part}` uses a word boundary, which never matches between Chinese characters"));
+            return Err(format!("框架部分 `{part}` 使用了词边界，中文字符之间永远不匹配（frame part `{part}` uses a word boundary）"));
         }
         let re = Regex::new(&expanded).map_err(|e| {
             format!(
-                "frame part `{part}` is not a valid regex: {}",
+                "框架部分 `{part}` 不是有效的正则表达式（frame part is not a valid regex）：{}",
                 first_line(&e.to_string())
             )
         })?;
         if re.is_match("") {
             return Err(format!(
-                "frame part `{part}` can match nothing at all; every part must match some text"
+                "框架部分 `{part}` 可以匹配空文本，每个部分都必须匹配实际文字（frame part `{part}` can match nothing at all）"
             ));
         }
         parts.push(expanded);
@@ -138,7 +142,7 @@ pub(crate) fn build_frame(
                 lexicons
                     .get(name)
                     .ok_or_else(|| {
-                        format!("frame `unless` names concept `{{{name}}}`, which is not defined")
+                        format!("框架 `unless` 引用的概念 `{{{name}}}` 未定义（frame `unless` names concept `{{{name}}}`, which is not defined）")
                     })?
                     .iter()
                     .cloned(),
@@ -159,16 +163,18 @@ pub(crate) fn build_frame(
     let unless_words = if unless.is_empty() {
         None
     } else {
-        Some(
-            aho_corasick::AhoCorasick::new(&unless)
-                .map_err(|e| format!("frame `unless` words do not compile: {e}"))?,
-        )
+        Some(aho_corasick::AhoCorasick::new(&unless).map_err(|e| {
+            format!("框架 `unless` 词无法编译（frame `unless` words do not compile）：{e}")
+        })?)
     };
     Ok(Frame {
         all: frame.all.clone(),
         parts,
         any_order: frame.any_order,
-        within: frame.within.unwrap_or(DEFAULT_FRAME_WITHIN),
+        within: frame
+            .within
+            .unwrap_or(DEFAULT_FRAME_WITHIN)
+            .min(MAX_FRAME_WITHIN),
         scope,
         unless,
         orders,

@@ -448,7 +448,7 @@ pub(crate) fn build_rule(
             v.report(
                 "invalid_similar",
                 format!(
-                    "`similar` of rule `{id}` needs example sentences of 4 or more characters and a threshold above 0.3 and at most 1 (got {})",
+                    "规则 `{id}` 的 `similar` 需要至少 4 个字的例句，阈值须大于 0.3 且不超过 1，实际为 {}（`similar` needs example sentences of 4+ characters and a threshold in (0.3, 1]）",
                     s.threshold
                 ),
                 &file.id,

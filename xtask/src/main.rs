@@ -418,7 +418,7 @@ fn main() -> Result<()> {
         "fuzz" => fuzz(),
         "eval" => eval(),
         _ => {
-            eprintln!("usage: cargo xtask <setup|build|test|demo>");
+            eprintln!("usage: cargo xtask <setup|build|test|demo|loadtest|bench|eval|fuzz>");
             eprintln!("  setup  install wasm32, wasm-pack, wasm-bindgen, node tools, Chromium (idempotent)");
             eprintln!("  build  core module, target/release/callguard with it embedded, www/pkg");
             eprintln!("  test   build, fmt, clippy, every test: native, wasm, browser, end-to-end");
