@@ -11,13 +11,13 @@ mod accuracy;
 
 use callguard::Engine;
 
-/// Measured when the floor was set (2026-12-01, 834 lines of four batches, the later ones written
-/// to read unlike the earlier): recall 0.588, precision 0.900, 6.0 % of clean lines flagged. The
+/// Measured when the floor was set (2026-12-01, 969 lines of five batches, each later one written
+/// to read unlike the earlier): recall 0.586, precision 0.872, 6.8 % of clean lines flagged. The
 /// issue's target is 0.97 / 0.97: this is a floor against regressions, not the goal, and it sits a
 /// little under the measurement so rule work has room while a regression fails.
 const MIN_RECALL: f64 = 0.55;
-const MIN_PRECISION: f64 = 0.87;
-const MAX_FALSE_FLAG_SHARE: f64 = 0.075;
+const MIN_PRECISION: f64 = 0.84;
+const MAX_FALSE_FLAG_SHARE: f64 = 0.08;
 
 #[test]
 fn held_back_corpus_keeps_its_floor() {
