@@ -119,10 +119,17 @@ fn summary(report: &Report) -> String {
 
 fn mistake_line(m: &accuracy::Mistake, quote: bool) -> String {
     let missed: Vec<&str> = m.missed.iter().map(|c| Category::as_str(*c)).collect();
+    // Someone else's words are never quoted, not even the flagged fragment.
     let alarms: Vec<String> = m
         .false_alarms
         .iter()
-        .map(|(c, what)| format!("{c} ({what})"))
+        .map(|(c, rule, excerpt)| {
+            if quote {
+                format!("{c} ({rule} `{excerpt}`)")
+            } else {
+                format!("{c} ({rule})")
+            }
+        })
         .collect();
     let mut line = format!("- `{}`", m.id);
     if !missed.is_empty() {

@@ -77,7 +77,8 @@ pub struct Mistake {
     pub id: String,
     pub text: String,
     pub missed: Vec<Category>,
-    pub false_alarms: Vec<(Category, String)>,
+    /// Category, rule id and the flagged words of each false alarm.
+    pub false_alarms: Vec<(Category, String, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -141,7 +142,10 @@ pub fn evaluate(engine: &Engine, pack: &str, lines: &[Line]) -> Result<Report, S
         for f in &findings {
             if !expect.contains(&f.category)
                 && !line.allow.contains(&f.category)
-                && !mistake.false_alarms.iter().any(|(c, _)| *c == f.category)
+                && !mistake
+                    .false_alarms
+                    .iter()
+                    .any(|(c, _, _)| *c == f.category)
             {
                 report
                     .per_category
@@ -150,7 +154,7 @@ pub fn evaluate(engine: &Engine, pack: &str, lines: &[Line]) -> Result<Report, S
                     .false_alarm += 1;
                 mistake
                     .false_alarms
-                    .push((f.category, format!("{} `{}`", f.rule, f.excerpt)));
+                    .push((f.category, f.rule.clone(), f.excerpt.clone()));
             }
         }
         if expect.is_empty() {
