@@ -41,6 +41,13 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized, active: &[bool]) -> Vec
     let mut hits = Vec::new();
     // One bucket of spans per part of every frame, filled as the two passes find them.
     let mut parts: Vec<Vec<(usize, usize)>> = vec![Vec::new(); compiled.frame_buckets];
+    let mut add_part = |part: crate::compiled::FramePart, start: usize, end: usize| {
+        if is_active(part.rule) {
+            if let Some(bucket) = parts.get_mut(part.bucket) {
+                bucket.push((start, end));
+            }
+        }
+    };
     if let Some(ac) = &compiled.phrases {
         for m in ac.find_overlapping_iter(n.text.as_str()) {
             for &part in compiled
@@ -49,20 +56,11 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized, active: &[bool]) -> Vec
                 .into_iter()
                 .flatten()
             {
-                if is_active(part.rule) {
-                    if let Some(bucket) = parts.get_mut(part.bucket) {
-                        bucket.push((m.start(), m.end()));
-                    }
-                }
+                add_part(part, m.start(), m.end());
             }
             if let Some(rules) = compiled.phrase_rules.get(m.pattern().as_usize()) {
                 for &rule in rules.iter().filter(|&&r| is_active(r)) {
-                    hits.push(Hit {
-                        rule,
-                        start: m.start(),
-                        end: m.end(),
-                        expanded: None,
-                    });
+                    hits.push(Hit::plain(rule, m.start(), m.end()));
                 }
             }
         }
@@ -73,11 +71,7 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized, active: &[bool]) -> Vec
             .unwrap_or_else(|| search_each(compiled, n));
         for m in &matches {
             for &part in compiled.frame_parts.get(m.pattern).into_iter().flatten() {
-                if is_active(part.rule) {
-                    if let Some(bucket) = parts.get_mut(part.bucket) {
-                        bucket.push((m.start, m.end));
-                    }
-                }
+                add_part(part, m.start, m.end);
             }
         }
         for m in matches {
@@ -101,20 +95,10 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized, active: &[bool]) -> Vec
         }
     }
     for (rule, start, end) in crate::frames::frame_hits(compiled, n, parts) {
-        hits.push(Hit {
-            rule,
-            start,
-            end,
-            expanded: None,
-        });
+        hits.push(Hit::plain(rule, start, end));
     }
     for (rule, start, end) in compiled.similar.matches(n, active) {
-        hits.push(Hit {
-            rule,
-            start,
-            end,
-            expanded: None,
-        });
+        hits.push(Hit::plain(rule, start, end));
     }
     let mut runs = None;
     for (i, rule) in compiled.pack.rules.iter().enumerate() {
@@ -124,12 +108,7 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized, active: &[bool]) -> Vec
         for &detector in &rule.detectors {
             let runs = runs.get_or_insert_with(|| pii::digit_runs(n));
             for (start, end) in pii::detect_in(runs, detector) {
-                hits.push(Hit {
-                    rule: i,
-                    start,
-                    end,
-                    expanded: None,
-                });
+                hits.push(Hit::plain(i, start, end));
             }
         }
     }
@@ -151,6 +130,18 @@ fn search_each(compiled: &CompiledPack, n: &Normalized) -> Vec<PatternMatch> {
             })
         })
         .collect()
+}
+
+impl Hit {
+    /// A hit that quotes no capture.
+    fn plain(rule: usize, start: usize, end: usize) -> Self {
+        Hit {
+            rule,
+            start,
+            end,
+            expanded: None,
+        }
+    }
 }
 
 fn push_pattern_hit(
@@ -229,7 +220,8 @@ pub fn findings_per_rule(
         let Some(rule) = compiled.rule(h.rule) else {
             continue;
         };
-        if !when_matches(&rule.when, ctx) || excepted(n, rule, h.start, h.end) {
+        // `collect_hits` keeps only hits of rules whose `when` holds (`active`).
+        if excepted(n, rule, h.start, h.end) {
             continue;
         }
         if negated(compiled, n, rule, h.start, h.end) {

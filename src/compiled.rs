@@ -383,6 +383,12 @@ impl CompiledPack {
         self.pack.rules.get(index)
     }
 
+    /// The original span of the first match of cue `name` in a normalized turn.
+    pub fn cue_span(&self, name: &str, n: &crate::normalize::Normalized) -> Option<(usize, usize)> {
+        let m = self.cues.get(name)?.find(&n.text)?;
+        n.original_span(m.start(), m.end())
+    }
+
     /// Which call cues match anywhere in normalized `text`, found in one search.
     pub fn cues_in(&self, text: &str) -> Cues<'_> {
         Cues {

@@ -36,7 +36,16 @@ pub(crate) fn frame_hits(
             let ordered: Vec<&Vec<(usize, usize)>> =
                 order.iter().filter_map(|&i| spans.get(i)).collect();
             for &(start, end) in ordered.first().copied().into_iter().flatten() {
-                join_rest(n, frame, &ordered, 1, start, end, &mut joined);
+                join_from(
+                    n,
+                    frame,
+                    &ordered,
+                    1,
+                    start,
+                    end,
+                    &mut Vec::new(),
+                    &mut joined,
+                );
             }
         }
         let negatable = compiled.rule(rule).is_some_and(|r| r.negatable);
@@ -99,23 +108,12 @@ const MAX_JOINED: usize = 64;
 /// A frame match: its span and the gaps between its parts.
 type Joined = (usize, usize, Vec<(usize, usize)>);
 
-/// Extends a partial frame match `start..end` with part `k` of `ordered` and the parts after it.
-fn join_rest(
-    n: &Normalized,
-    frame: &crate::pack::Frame,
-    ordered: &[&Vec<(usize, usize)>],
-    k: usize,
-    start: usize,
-    end: usize,
-    out: &mut Vec<Joined>,
-) {
-    join_from(n, frame, ordered, k, start, end, &mut Vec::new(), out);
-}
-
 #[expect(
     clippy::too_many_arguments,
     reason = "the recursion's state, kept on the stack"
 )]
+/// Extends a partial frame match `start..end` (with the `gaps` between its parts so far) by part
+/// `k` of `ordered` and the parts after it.
 fn join_from(
     n: &Normalized,
     frame: &crate::pack::Frame,

@@ -253,12 +253,7 @@ impl Normalized {
 
     /// Start of the clause containing normalized offset `at`.
     pub fn clause_start(&self, at: usize) -> usize {
-        let idx = self.clause_breaks.partition_point(|&b| b <= at);
-        if idx == 0 {
-            0
-        } else {
-            self.clause_breaks.get(idx - 1).copied().unwrap_or(0)
-        }
+        self.unit_around(at, at, false).0
     }
 
     /// End of the clause containing normalized offset `at` (exclusive).
@@ -270,25 +265,26 @@ impl Normalized {
             .unwrap_or(self.text.len())
     }
 
-    /// Whether a clause break (or, with `sentence_only`, a sentence break) lies strictly inside
-    /// the normalized span `start..end`.
-    pub fn breaks_inside(&self, start: usize, end: usize, sentence_only: bool) -> bool {
-        let breaks = if sentence_only {
+    /// Sentence breaks, or every clause break.
+    fn breaks(&self, sentence: bool) -> &[usize] {
+        if sentence {
             &self.sentence_breaks
         } else {
             &self.clause_breaks
-        };
+        }
+    }
+
+    /// Whether a clause break (or, with `sentence_only`, a sentence break) lies strictly inside
+    /// the normalized span `start..end`.
+    pub fn breaks_inside(&self, start: usize, end: usize, sentence_only: bool) -> bool {
+        let breaks = self.breaks(sentence_only);
         let first_after_start = breaks.partition_point(|&b| b <= start);
         breaks.get(first_after_start).is_some_and(|&b| b < end)
     }
 
     /// Start and end of the sentence (or clause) around the normalized span `start..end`.
     pub fn unit_around(&self, start: usize, end: usize, sentence: bool) -> (usize, usize) {
-        let breaks = if sentence {
-            &self.sentence_breaks
-        } else {
-            &self.clause_breaks
-        };
+        let breaks = self.breaks(sentence);
         let before = breaks.partition_point(|&b| b <= start);
         let from = match before {
             0 => 0,

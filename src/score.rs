@@ -313,11 +313,7 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
                 // A customer who says they are complaining, recording or being threatened asks
                 // for a human to listen to this call: a signal, not a deduction.
                 if let (Some(review), true) = (&pack.call.review, cues.has("review")) {
-                    let span = compiled
-                        .cues
-                        .get("review")
-                        .and_then(|re| re.find(&normalized.text))
-                        .and_then(|m| normalized.original_span(m.start(), m.end()));
+                    let span = compiled.cue_span("review", &normalized);
                     findings.push(
                         CallRule {
                             id: "call.review_needed",
@@ -341,11 +337,7 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
                         });
                     }
                     if cues.has("ptp_vague") {
-                        let span = compiled
-                            .cues
-                            .get("ptp_vague")
-                            .and_then(|re| re.find(&normalized.text))
-                            .and_then(|m| normalized.original_span(m.start(), m.end()));
+                        let span = compiled.cue_span("ptp_vague", &normalized);
                         vague = Some((i, span));
                     }
                 }
