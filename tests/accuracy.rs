@@ -12,7 +12,7 @@ mod accuracy;
 use callguard::Engine;
 
 /// Measured when the floor was set (2026-12-01, 1,218 lines of seven batches, each later one written
-/// to read unlike the earlier): recall 0.580, precision 0.891, 6.1 % of clean lines flagged. The
+/// to read unlike the earlier): recall 0.578, precision 0.890, 6.1 % of clean lines flagged. The
 /// issue's target is 0.97 / 0.97: this is a floor against regressions, not the goal, and it sits a
 /// little under the measurement so rule work has room while a regression fails.
 const MIN_RECALL: f64 = 0.55;
