@@ -86,20 +86,27 @@ fn main() {
 /// The engine looks characters up in this sorted table instead of linking fast2s, whose hash maps
 /// and embedded dictionary cost time on every character and size in every module.
 fn traditional_to_simplified() -> String {
-    let mut from = Vec::new();
-    let mut to = Vec::new();
-    let mut bits = vec![0u64; 1024];
+    let mut pairs = std::collections::BTreeMap::new();
     for u in 0x0800u32..=0xFFFF {
         let Some(c) = char::from_u32(u) else { continue };
         let converted: Vec<char> = fast2s::convert(&c.to_string()).chars().collect();
         if let [s] = converted.as_slice() {
             if *s != c && u32::from(*s) <= 0xFFFF {
-                from.push(u);
-                to.push(u32::from(*s));
-                if let Some(word) = bits.get_mut((u / 64) as usize) {
-                    *word |= 1 << (u % 64);
-                }
+                pairs.insert(u, u32::from(*s));
             }
+        }
+    }
+    // fast2s leaves a character alone where it is also a Simplified character of its own (著 in
+    // 著名). Matching only needs one form, and Traditional speech writes 等著 / 看著辦 / 彆: the
+    // normalized text takes the colloquial form (as do the packs' phrases, normalized the same way).
+    for (traditional, simplified) in [('著', '着'), ('彆', '别')] {
+        pairs.insert(u32::from(traditional), u32::from(simplified));
+    }
+    let (from, to): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
+    let mut bits = vec![0u64; 1024];
+    for &u in &from {
+        if let Some(word) = bits.get_mut((u / 64) as usize) {
+            *word |= 1 << (u % 64);
         }
     }
     let list = |v: &[u32]| {
