@@ -11,7 +11,7 @@ use crate::pack::Rule;
 pub(crate) const NEGATION_BEFORE_CHARS: usize = 6;
 pub(crate) const WIDE_NEGATION_BEFORE_CHARS: usize = 12;
 /// How far before a match a reported-speech cue (您说, 有人跟您讲 …) may stand.
-const REPORTED_BEFORE_CHARS: usize = 12;
+const REPORTED_BEFORE_CHARS: usize = 20;
 /// How far before an opening quotation mark a quoting word (说, 那句 …) may stand.
 const QUOTE_CUE_CHARS: usize = 8;
 /// How far after a match (in characters) a trailing negator may start.
