@@ -1,6 +1,6 @@
 //! `check`: one collector utterance in a context → findings with exact spans.
 
-use crate::compiled::CompiledPack;
+use crate::compiled::{CompiledPack, PhraseOwner};
 use crate::model::{Category, Context, Finding, Rewrite, Severity};
 use crate::negation::{coordinated, excepted, negated};
 use crate::normalize::Normalized;
@@ -39,28 +39,19 @@ pub fn when_matches(when: &When, ctx: &Context) -> bool {
 fn collect_hits(compiled: &CompiledPack, n: &Normalized, active: &[bool]) -> Vec<Hit> {
     let is_active = |rule: usize| active.get(rule).copied().unwrap_or(false);
     let mut hits = Vec::new();
-    // One bucket of spans per part of every frame, filled as the two passes find them.
-    let mut parts: Vec<Vec<(usize, usize)>> = vec![Vec::new(); compiled.frame_buckets];
-    let mut add_part = |part: crate::compiled::FramePart, start: usize, end: usize| {
-        if is_active(part.rule) {
-            if let Some(bucket) = parts.get_mut(part.bucket) {
-                bucket.push((start, end));
-            }
-        }
-    };
+    // Every frame part found, as (bucket, start, end); grouped by bucket before joining.
+    let mut parts: Vec<(u32, usize, usize)> = Vec::new();
     if let Some(ac) = &compiled.phrases {
         for m in ac.find_overlapping_iter(n.text.as_str()) {
-            for &part in compiled
-                .phrase_frame_parts
-                .get(m.pattern().as_usize())
-                .into_iter()
-                .flatten()
-            {
-                add_part(part, m.start(), m.end());
-            }
-            if let Some(rules) = compiled.phrase_rules.get(m.pattern().as_usize()) {
-                for &rule in rules.iter().filter(|&&r| is_active(r)) {
-                    hits.push(Hit::plain(rule, m.start(), m.end()));
+            for owner in compiled.phrase_owners.of(m.pattern().as_usize()) {
+                match *owner {
+                    PhraseOwner::Rule(rule) if is_active(rule as usize) => {
+                        hits.push(Hit::plain(rule as usize, m.start(), m.end()));
+                    }
+                    PhraseOwner::Part { rule, bucket } if is_active(rule as usize) => {
+                        parts.push((bucket, m.start(), m.end()));
+                    }
+                    _ => {}
                 }
             }
         }
@@ -70,8 +61,11 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized, active: &[bool]) -> Vec
             .scan(&n.text)
             .unwrap_or_else(|| search_each(compiled, n));
         for m in &matches {
-            for &part in compiled.frame_parts.get(m.pattern).into_iter().flatten() {
-                add_part(part, m.start, m.end);
+            for part in compiled.frame_parts.get(m.pattern).into_iter().flatten() {
+                if is_active(part.rule) {
+                    let bucket = u32::try_from(part.bucket).unwrap_or(u32::MAX);
+                    parts.push((bucket, m.start, m.end));
+                }
             }
         }
         for m in matches {
@@ -94,6 +88,7 @@ fn collect_hits(compiled: &CompiledPack, n: &Normalized, active: &[bool]) -> Vec
             }
         }
     }
+    let parts = crate::frames::PartSpans::group(parts, compiled.frame_buckets);
     for (rule, start, end) in crate::frames::frame_hits(compiled, n, parts) {
         hits.push(Hit::plain(rule, start, end));
     }

@@ -42,11 +42,10 @@ pub struct CompiledPack {
     pub pack: Pack,
     /// Overlapping search, so a phrase of one rule never hides a phrase of another.
     pub phrases: Option<AhoCorasick>,
-    /// Pattern id → indexes of the rules that own the phrase.
-    pub phrase_rules: Vec<Vec<usize>>,
-    /// Pattern id of `phrases` → the frame parts it is a word of: a part that is a finite set of
-    /// words (`{family}`, `(帮|替|代)(他|她)`) is searched by the phrase automaton, not the regex pass.
-    pub phrase_frame_parts: Vec<Vec<FramePart>>,
+    /// Pattern id of `phrases` → the rules that own the phrase and the frame parts it is a word
+    /// of (a part that is a finite set of words, `{family}` or `(帮|替|代)(他|她)`, is searched by
+    /// the phrase automaton, not the regex pass).
+    pub phrase_owners: PhraseOwners,
     /// One entry per distinct pattern text: several rules share patterns such as amounts of
     /// money, and each distinct pattern is searched once.
     pub pattern_scan: Option<PatternScanner>,
@@ -183,6 +182,51 @@ impl Cues<'_> {
     }
 }
 
+/// What a match of one phrase word feeds: a rule's own phrase, or a part of a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhraseOwner {
+    Rule(u32),
+    Part { rule: u32, bucket: u32 },
+}
+
+/// Every phrase word's owners in one flat array (word `w` owns `entries[starts[w]..starts[w + 1]]`).
+/// The draft's ~600 phrase matches each look their owners up; with a `Vec` per word (5,600 of
+/// them) each lookup was a cache miss, and the loop around the automaton cost more than the
+/// search itself.
+#[derive(Debug, Default)]
+pub struct PhraseOwners {
+    starts: Vec<u32>,
+    entries: Vec<PhraseOwner>,
+}
+
+impl PhraseOwners {
+    fn new(rules: &[Vec<usize>], parts: &[Vec<FramePart>]) -> Self {
+        let mut starts = Vec::with_capacity(rules.len() + 1);
+        let mut entries = Vec::new();
+        let to_u32 = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        for word in 0..rules.len() {
+            starts.push(to_u32(entries.len()));
+            for &rule in rules.get(word).into_iter().flatten() {
+                entries.push(PhraseOwner::Rule(to_u32(rule)));
+            }
+            for part in parts.get(word).into_iter().flatten() {
+                entries.push(PhraseOwner::Part {
+                    rule: to_u32(part.rule),
+                    bucket: to_u32(part.bucket),
+                });
+            }
+        }
+        starts.push(to_u32(entries.len()));
+        PhraseOwners { starts, entries }
+    }
+
+    /// The owners of phrase word `word`.
+    pub fn of(&self, word: usize) -> &[PhraseOwner] {
+        let at = |i: usize| self.starts.get(i).map_or(0, |&v| v as usize);
+        self.entries.get(at(word)..at(word + 1)).unwrap_or(&[])
+    }
+}
+
 /// Part `part` of frame `frame` of rule `rule`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FramePart {
@@ -307,6 +351,7 @@ impl CompiledPack {
         let phrase_frame_parts: Vec<Vec<FramePart>> = (0..words.len())
             .map(|id| phrase_parts.remove(&id).unwrap_or_default())
             .collect();
+        let phrase_owners = PhraseOwners::new(&phrase_rules, &phrase_frame_parts);
         let patterns: Vec<(Regex, Vec<usize>)> =
             regexes.into_iter().zip(pattern_owners.owners).collect();
         let phrases = phrase_automaton(&words)?;
@@ -386,8 +431,7 @@ impl CompiledPack {
         Ok(CompiledPack {
             pack,
             phrases,
-            phrase_rules,
-            phrase_frame_parts,
+            phrase_owners,
             frames,
             frame_buckets,
             pattern_scan,

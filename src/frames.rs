@@ -14,27 +14,27 @@ use crate::pack::FrameScope;
 pub(crate) fn frame_hits(
     compiled: &CompiledPack,
     n: &Normalized,
-    mut buckets: Vec<Vec<(usize, usize)>>,
+    mut buckets: PartSpans,
 ) -> Vec<(usize, usize, usize)> {
     let mut hits = Vec::new();
     for &(rule, f, first) in &compiled.frames {
         let Some(frame) = compiled.rule(rule).and_then(|r| r.frames.get(f)) else {
             continue;
         };
-        let Some(spans) = buckets.get_mut(first..first + frame.parts.len()) else {
-            continue;
-        };
-        if spans.iter().any(Vec::is_empty) {
+        let parts = first..first + frame.parts.len();
+        if parts.clone().any(|b| buckets.is_empty(b)) {
             continue;
         }
-        for list in spans.iter_mut() {
-            list.sort_unstable();
+        for b in parts.clone() {
+            buckets.sort(b);
         }
-        let spans: &[Vec<(usize, usize)>] = spans;
+        let spans: Vec<&[(usize, usize)]> = parts.map(|b| buckets.get(b)).collect();
         let mut joined = Vec::new();
         for order in &frame.orders {
-            let ordered: Vec<&Vec<(usize, usize)>> =
-                order.iter().filter_map(|&i| spans.get(i)).collect();
+            let ordered: Vec<&[(usize, usize)]> = order
+                .iter()
+                .filter_map(|&i| spans.get(i).copied())
+                .collect();
             for &(start, end) in ordered.first().copied().into_iter().flatten() {
                 join_from(
                     n,
@@ -77,6 +77,64 @@ pub(crate) fn frame_hits(
     hits
 }
 
+/// The spans of every frame part found in one check, grouped by bucket in one array (bucket `b`
+/// holds `spans[starts[b]..starts[b + 1]]`): a `Vec` per bucket meant hundreds of small
+/// allocations per check.
+pub(crate) struct PartSpans {
+    starts: Vec<usize>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl PartSpans {
+    /// Groups `(bucket, start, end)` triples by bucket (a counting sort: buckets are dense ids).
+    pub(crate) fn group(found: Vec<(u32, usize, usize)>, buckets: usize) -> Self {
+        let mut starts = vec![0usize; buckets + 2];
+        for &(b, _, _) in &found {
+            if let Some(count) = starts.get_mut(b as usize + 2) {
+                *count += 1;
+            }
+        }
+        for i in 1..starts.len() {
+            let before = starts.get(i - 1).copied().unwrap_or(0);
+            if let Some(here) = starts.get_mut(i) {
+                *here += before;
+            }
+        }
+        // starts[b + 1] is now where bucket b begins; filling moves it to where b ends.
+        let mut spans = vec![(0, 0); found.len()];
+        for (b, start, end) in found {
+            if let Some(next) = starts.get_mut(b as usize + 1) {
+                if let Some(slot) = spans.get_mut(*next) {
+                    *slot = (start, end);
+                }
+                *next += 1;
+            }
+        }
+        starts.pop();
+        PartSpans { starts, spans }
+    }
+
+    fn range(&self, bucket: usize) -> std::ops::Range<usize> {
+        let at = |i: usize| self.starts.get(i).copied().unwrap_or(0);
+        at(bucket)..at(bucket + 1)
+    }
+
+    fn is_empty(&self, bucket: usize) -> bool {
+        self.range(bucket).is_empty()
+    }
+
+    fn sort(&mut self, bucket: usize) {
+        let range = self.range(bucket);
+        if let Some(list) = self.spans.get_mut(range) {
+            list.sort_unstable();
+        }
+    }
+
+    fn get(&self, bucket: usize) -> &[(usize, usize)] {
+        self.spans.get(self.range(bucket)).unwrap_or(&[])
+    }
+}
+
 /// Whether the text between two parts of a frame holds a negator (不会, 没有, 不是 …) that
 /// reaches the next part as a negator before a match would (its short or wide reach, and no
 /// conditional connective such as 就 between them: 不还的话我们就去 is not negated by 不).
@@ -117,7 +175,7 @@ type Joined = (usize, usize, Vec<(usize, usize)>);
 fn join_from(
     n: &Normalized,
     frame: &crate::pack::Frame,
-    ordered: &[&Vec<(usize, usize)>],
+    ordered: &[&[(usize, usize)]],
     k: usize,
     start: usize,
     end: usize,
