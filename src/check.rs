@@ -216,7 +216,7 @@ pub fn findings_per_rule(
             continue;
         };
         // `collect_hits` keeps only hits of rules whose `when` holds (`active`).
-        if excepted(n, rule, h.start, h.end) {
+        if excepted(compiled, n, h.rule, h.start, h.end) {
             continue;
         }
         if negated(compiled, n, rule, h.start, h.end) {

@@ -59,6 +59,9 @@ pub struct CompiledPack {
     /// Buckets of one check: one per part of every frame.
     pub frame_buckets: usize,
     pub negation: Negation,
+    /// Rule index → its `except` phrases as one automaton, with the longest phrase's length in
+    /// characters (how far around a match an overlapping phrase can reach).
+    pub excepts: Vec<Option<(AhoCorasick, usize)>>,
     /// Every rule's example sentences for `similar`, indexed by bigram.
     pub similar: crate::similar::SimilarIndex,
     /// Call cue name → one regex over normalized text.
@@ -426,6 +429,17 @@ impl CompiledPack {
                 }
                 Ok(out)
             };
+        let excepts = pack
+            .rules
+            .iter()
+            .map(|rule| {
+                let longest = rule.except.iter().map(|w| w.chars().count()).max();
+                match (automaton(&rule.except, MatchKind::Standard)?, longest) {
+                    (Some(words), Some(longest)) => Ok(Some((words, longest))),
+                    _ => Ok(None),
+                }
+            })
+            .collect::<Result<Vec<_>, Problem>>()?;
         let opening = groups(&pack.call.opening)?;
         let closing = groups(&pack.call.closing)?;
         Ok(CompiledPack {
@@ -438,6 +452,7 @@ impl CompiledPack {
             patterns,
             frame_parts,
             negation,
+            excepts,
             similar,
             cues,
             cue_set,

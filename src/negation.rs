@@ -55,15 +55,23 @@ pub(crate) fn coordinated(gap: &str) -> bool {
 }
 
 /// Whether one of the rule's `except` phrases overlaps the match: an institution's name that
-/// contains 贷款 is not a disclosure, and 转给我司 is not 转给我.
-pub(crate) fn excepted(n: &Normalized, rule: &Rule, start: usize, end: usize) -> bool {
-    rule.except.iter().any(|phrase| {
-        let from = back_chars(&n.text, start, phrase.chars().count(), 0);
-        let to = forward_chars(&n.text, end, phrase.chars().count(), n.text.len());
-        n.slice(from, to)
-            .match_indices(phrase.as_str())
-            .any(|(at, m)| from + at < end && start < from + at + m.len())
-    })
+/// contains 贷款 is not a disclosure, and 转给我司 is not 转给我. The phrases are searched once, by
+/// the rule's own automaton, in the stretch a phrase overlapping the match can lie in.
+pub(crate) fn excepted(
+    compiled: &CompiledPack,
+    n: &Normalized,
+    rule: usize,
+    start: usize,
+    end: usize,
+) -> bool {
+    let Some(Some((words, longest))) = compiled.excepts.get(rule) else {
+        return false;
+    };
+    let from = back_chars(&n.text, start, *longest, 0);
+    let to = forward_chars(&n.text, end, *longest, n.text.len());
+    words
+        .find_overlapping_iter(n.slice(from, to))
+        .any(|m| from + m.start() < end && start < from + m.end())
 }
 
 /// Whether a negation or (for some rules) a warning context turns the match around.
