@@ -115,8 +115,10 @@ impl SimilarIndex {
         {
             return found;
         }
-        let mut shared = vec![0u32; self.examples.len()];
-        let mut seen = vec![u32::MAX; self.postings.len()];
+        // Allocated on the first clause that shares a bigram with some example: a short text
+        // usually shares none, and these are as long as the examples and the postings.
+        let mut shared: Vec<u32> = Vec::new();
+        let mut seen: Vec<u32> = Vec::new();
         let mut touched: Vec<u32> = Vec::new();
         // Per clause: byte offset of every character, and (character index, posting) of every
         // bigram that some example has. Most bigrams are in none, and cost one bit test.
@@ -146,6 +148,10 @@ impl SimilarIndex {
                 self.longest.max(2)
             };
             let step = (width / 3).max(1);
+            if !hits.is_empty() && shared.is_empty() {
+                shared = vec![0u32; self.examples.len()];
+                seen = vec![u32::MAX; self.postings.len()];
+            }
             let mut from = 0;
             while from < chars && !hits.is_empty() {
                 let to = (from + width).min(chars);
