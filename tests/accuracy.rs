@@ -11,13 +11,13 @@ mod accuracy;
 
 use callguard::Engine;
 
-/// Measured when the floor was last raised (2026-12-01, 1,374 lines of eight batches, each later one
-/// written to read unlike the earlier): recall 0.616, precision 0.898, 5.4 % of clean lines flagged.
-/// The target is 0.97 / 0.97: this is a floor against regressions, not the goal, and it sits
-/// a little under the measurement so rule work has room while a regression fails.
-const MIN_RECALL: f64 = 0.58;
-const MIN_PRECISION: f64 = 0.86;
-const MAX_FALSE_FLAG_SHARE: f64 = 0.07;
+/// Measured when the floor was last raised (2026-12-01, 1,773 lines of eleven batches, each later
+/// one written to read unlike the earlier): recall 0.658, precision 0.918, 4.9 % of clean lines
+/// flagged. The target is 0.97 / 0.97: this is a floor against regressions, not the goal,
+/// and it sits a little under the measurement so rule work has room while a regression fails.
+const MIN_RECALL: f64 = 0.62;
+const MIN_PRECISION: f64 = 0.88;
+const MAX_FALSE_FLAG_SHARE: f64 = 0.06;
 
 #[test]
 fn held_back_corpus_keeps_its_floor() {
