@@ -11,11 +11,11 @@ mod accuracy;
 
 use callguard::Engine;
 
-/// Measured when the floor was last raised (2026-12-01, 1,773 lines of eleven batches, each later
-/// one written to read unlike the earlier): recall 0.658, precision 0.918, 4.9 % of clean lines
+/// Measured when the floor was last raised (2026-12-01, 2,089 lines of thirteen batches, each later
+/// one written to read unlike the earlier): recall 0.686, precision 0.920, 4.7 % of clean lines
 /// flagged. The target is 0.97 / 0.97: this is a floor against regressions, not the goal,
 /// and it sits a little under the measurement so rule work has room while a regression fails.
-const MIN_RECALL: f64 = 0.62;
+const MIN_RECALL: f64 = 0.65;
 const MIN_PRECISION: f64 = 0.88;
 const MAX_FALSE_FLAG_SHARE: f64 = 0.06;
 
