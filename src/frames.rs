@@ -154,7 +154,9 @@ fn gap_negated(compiled: &CompiledPack, n: &Normalized, from: usize, to: usize) 
             NegatorKind::Wide => crate::negation::WIDE_NEGATION_BEFORE_CHARS,
             NegatorKind::Short => crate::negation::NEGATION_BEFORE_CHARS,
         };
-        let conditional = neg.condition.as_ref().is_some_and(|c| c.is_match(rest));
+        let negator = gap.get(m.start()..m.end()).unwrap_or("");
+        let conditional = !crate::negation::causal(negator)
+            && neg.condition.as_ref().is_some_and(|c| c.is_match(rest));
         rest.chars().count() <= reach && !conditional
     })
 }

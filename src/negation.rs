@@ -46,6 +46,12 @@ fn forward_chars(text: &str, at: usize, chars: usize, ceiling: usize) -> usize {
     pos.min(ceiling)
 }
 
+/// A negator that names a cause (不会因为…就…) negates the whole "because X, then Y", so a 就
+/// after it is not the conditional connective that would hand the negation to a condition.
+pub(crate) fn causal(negator: &str) -> bool {
+    negator.ends_with("因为") || negator.ends_with('因')
+}
+
 /// Whether the text between two hits joins them as one list (A或者B, A和B).
 pub(crate) fn coordinated(gap: &str) -> bool {
     gap.chars().count() <= 8
@@ -142,7 +148,9 @@ pub(crate) fn negated(
                 NegatorKind::Wide => WIDE_NEGATION_BEFORE_CHARS,
                 _ => NEGATION_BEFORE_CHARS,
             };
-            let conditional = neg.condition.as_ref().is_some_and(|c| c.is_match(gap));
+            let negator = window.get(m.start()..m.end()).unwrap_or("");
+            let conditional =
+                !causal(negator) && neg.condition.as_ref().is_some_and(|c| c.is_match(gap));
             if gap.chars().count() <= reach && !conditional {
                 return true;
             }

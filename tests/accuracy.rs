@@ -11,8 +11,8 @@ mod accuracy;
 
 use callguard::Engine;
 
-/// Measured when the floor was last raised (2026-12-01, 2,089 lines of thirteen batches, each later
-/// one written to read unlike the earlier): recall 0.686, precision 0.920, 4.7 % of clean lines
+/// Measured when the floor was last raised (2026-12-01, 2,228 lines of fourteen batches, each later
+/// one written to read unlike the earlier): recall 0.692, precision 0.923, 4.5 % of clean lines
 /// flagged. The target is 0.97 / 0.97: this is a floor against regressions, not the goal,
 /// and it sits a little under the measurement so rule work has room while a regression fails.
 const MIN_RECALL: f64 = 0.65;
