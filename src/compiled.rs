@@ -73,27 +73,11 @@ pub struct CompiledPack {
     pub closing: Vec<(String, Regex)>,
 }
 
-const KIND: AhoCorasickKind = AhoCorasickKind::DFA;
-
 /// Every automaton is a full DFA without a prefilter: one table step per byte. Prefilters look
 /// for a phrase's first byte, and in Chinese text the lead byte of 不 or 贷 starts every other
 /// character, so they fire constantly; without SIMD (WebAssembly) they cost more than the DFA.
 pub(crate) fn automaton(words: &[String], kind: MatchKind) -> Result<Option<AhoCorasick>, Problem> {
-    if words.is_empty() {
-        return Ok(None);
-    }
-    AhoCorasickBuilder::new()
-        .match_kind(kind)
-        .kind(Some(KIND))
-        .prefilter(false)
-        .build(words)
-        .map(Some)
-        .map_err(|e| {
-            Problem::new(
-                "pack_too_large",
-                format!("cannot build phrase automaton: {e}"),
-            )
-        })
+    build_automaton(words, kind, AhoCorasickKind::DFA)
 }
 
 /// The phrase automaton holds every rule phrase and every frame word (~5,600 words). As a full
@@ -102,12 +86,20 @@ pub(crate) fn automaton(words: &[String], kind: MatchKind) -> Result<Option<AhoC
 /// steps happen) searches the draft as fast (~220 µs either way for the whole `check`) and the
 /// embedded packs load in 157 ms instead of 224 ms.
 fn phrase_automaton(words: &[String]) -> Result<Option<AhoCorasick>, Problem> {
+    build_automaton(words, MatchKind::Standard, AhoCorasickKind::ContiguousNFA)
+}
+
+fn build_automaton(
+    words: &[String],
+    kind: MatchKind,
+    automaton: AhoCorasickKind,
+) -> Result<Option<AhoCorasick>, Problem> {
     if words.is_empty() {
         return Ok(None);
     }
     AhoCorasickBuilder::new()
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .match_kind(kind)
+        .kind(Some(automaton))
         .prefilter(false)
         .build(words)
         .map(Some)

@@ -2,7 +2,8 @@
 //! pattern pass, into frame matches (in order or any order, within a distance, inside a sentence
 //! or clause, without `unless` words, and without a negator between two parts).
 
-use crate::compiled::{CompiledPack, NegatorKind};
+use crate::compiled::CompiledPack;
+use crate::negation::negator_reaches_end;
 use crate::normalize::Normalized;
 use crate::pack::FrameScope;
 
@@ -55,7 +56,7 @@ pub(crate) fn frame_hits(
             if negatable
                 && gaps
                     .iter()
-                    .any(|&(from, to)| gap_negated(compiled, n, from, to))
+                    .any(|&(from, to)| negator_reaches_end(compiled, n.slice(from, to)))
             {
                 continue;
             }
@@ -133,32 +134,6 @@ impl PartSpans {
     fn get(&self, bucket: usize) -> &[(usize, usize)] {
         self.spans.get(self.range(bucket)).unwrap_or(&[])
     }
-}
-
-/// Whether the text between two parts of a frame holds a negator (不会, 没有, 不是 …) that
-/// reaches the next part as a negator before a match would (its short or wide reach, and no
-/// conditional connective such as 就 between them: 不还的话我们就去 is not negated by 不).
-fn gap_negated(compiled: &CompiledPack, n: &Normalized, from: usize, to: usize) -> bool {
-    let neg = &compiled.negation;
-    let Some(before) = &neg.before else {
-        return false;
-    };
-    let gap = n.slice(from, to);
-    before.find_iter(gap).any(|m| {
-        let Some(&kind) = neg.kinds.get(m.pattern().as_usize()) else {
-            return false;
-        };
-        let rest = gap.get(m.end()..).unwrap_or("");
-        let reach = match kind {
-            NegatorKind::Exception => return false,
-            NegatorKind::Wide => crate::negation::WIDE_NEGATION_BEFORE_CHARS,
-            NegatorKind::Short => crate::negation::NEGATION_BEFORE_CHARS,
-        };
-        let negator = gap.get(m.start()..m.end()).unwrap_or("");
-        let conditional = !crate::negation::causal(negator)
-            && neg.condition.as_ref().is_some_and(|c| c.is_match(rest));
-        rest.chars().count() <= reach && !conditional
-    })
 }
 
 /// At most this many joined matches per frame and text: a long text full of one part cannot

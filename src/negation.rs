@@ -8,8 +8,8 @@ use crate::pack::Rule;
 
 /// How far before a match (in characters) a negator still applies; advice negators (请不要,
 /// 不建议, 无权) scope over a whole verb phrase and reach further.
-pub(crate) const NEGATION_BEFORE_CHARS: usize = 6;
-pub(crate) const WIDE_NEGATION_BEFORE_CHARS: usize = 12;
+const NEGATION_BEFORE_CHARS: usize = 6;
+const WIDE_NEGATION_BEFORE_CHARS: usize = 12;
 /// How far before a match a reported-speech cue (您说, 有人跟您讲 …) may stand.
 const REPORTED_BEFORE_CHARS: usize = 20;
 /// How far before an opening quotation mark a quoting word (说, 那句 …) may stand.
@@ -48,8 +48,31 @@ fn forward_chars(text: &str, at: usize, chars: usize, ceiling: usize) -> usize {
 
 /// A negator that names a cause (不会因为…就…) negates the whole "because X, then Y", so a 就
 /// after it is not the conditional connective that would hand the negation to a condition.
-pub(crate) fn causal(negator: &str) -> bool {
+fn causal(negator: &str) -> bool {
     negator.ends_with("因为") || negator.ends_with('因')
+}
+
+/// Whether a negator in `text` reaches its end: no further away than its short or wide reach,
+/// and no conditional connective (就, 否则 …) after it — in 没钱就去借网贷 the negation belongs to
+/// the condition, not the advice. What stands before a match, and the gap between two parts of a
+/// frame, are both read this way.
+pub(crate) fn negator_reaches_end(compiled: &CompiledPack, text: &str) -> bool {
+    let neg = &compiled.negation;
+    let Some(before) = &neg.before else {
+        return false;
+    };
+    before.find_iter(text).any(|m| {
+        let reach = match neg.kinds.get(m.pattern().as_usize()) {
+            Some(NegatorKind::Wide) => WIDE_NEGATION_BEFORE_CHARS,
+            Some(NegatorKind::Short) => NEGATION_BEFORE_CHARS,
+            Some(NegatorKind::Exception) | None => return false,
+        };
+        let rest = text.get(m.end()..).unwrap_or("");
+        let negator = text.get(m.start()..m.end()).unwrap_or("");
+        let conditional =
+            !causal(negator) && neg.condition.as_ref().is_some_and(|c| c.is_match(rest));
+        rest.chars().count() <= reach && !conditional
+    })
 }
 
 /// Whether the text between two hits joins them as one list (A或者B, A和B).
@@ -135,26 +158,9 @@ pub(crate) fn negated(
     }
     // A negator shortly before the match, unless a conditional connective (就, 否则 …) sits
     // between them: in 没钱就去借网贷 the negation belongs to the condition, not the advice.
-    if let Some(before) = &neg.before {
-        let from = back_chars(text, start, WIDE_NEGATION_BEFORE_CHARS + 4, clause_start);
-        let window = n.slice(from, start);
-        let negators = before.find_iter(window).filter_map(|m| {
-            let kind = neg.kinds.get(m.pattern().as_usize()).copied()?;
-            (kind != NegatorKind::Exception).then_some((m, kind))
-        });
-        for (m, kind) in negators {
-            let gap = window.get(m.end()..).unwrap_or("");
-            let reach = match kind {
-                NegatorKind::Wide => WIDE_NEGATION_BEFORE_CHARS,
-                _ => NEGATION_BEFORE_CHARS,
-            };
-            let negator = window.get(m.start()..m.end()).unwrap_or("");
-            let conditional =
-                !causal(negator) && neg.condition.as_ref().is_some_and(|c| c.is_match(gap));
-            if gap.chars().count() <= reach && !conditional {
-                return true;
-            }
-        }
+    let from = back_chars(text, start, WIDE_NEGATION_BEFORE_CHARS + 4, clause_start);
+    if negator_reaches_end(compiled, n.slice(from, start)) {
+        return true;
     }
     if let Some(after) = &neg.after {
         let to = forward_chars(text, end, NEGATION_AFTER_GAP_CHARS + 8, clause_end);
