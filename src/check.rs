@@ -287,19 +287,19 @@ pub fn findings_per_rule(
 }
 
 fn same_category_once(mut findings: Vec<Finding>) -> Vec<Finding> {
-    // Within one category, overlapping findings say the same thing twice: keep the most severe,
-    // then the longest.
+    // Within one category, overlapping findings say the same thing twice: keep the most severe
+    // (a wide warning never hides an error inside it), then the earliest and longest.
     findings.sort_by(|a, b| {
         (
             a.category,
-            a.start,
             std::cmp::Reverse(a.severity),
+            a.start,
             std::cmp::Reverse(a.end),
         )
             .cmp(&(
                 b.category,
-                b.start,
                 std::cmp::Reverse(b.severity),
+                b.start,
                 std::cmp::Reverse(b.end),
             ))
     });
