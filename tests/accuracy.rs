@@ -11,13 +11,13 @@ mod accuracy;
 
 use callguard::Engine;
 
-/// Measured when the floor was last raised (2026-12-01, 2,228 lines of fourteen batches, each later
-/// one written to read unlike the earlier): recall 0.692, precision 0.923, 4.5 % of clean lines
+/// Measured when the floor was last raised (2026-12-02, 2,676 lines of seventeen batches, each later
+/// one written to read unlike the earlier): recall 0.693, precision 0.925, 4.2 % of clean lines
 /// flagged. The target is 0.97 / 0.97: this is a floor against regressions, not the goal,
 /// and it sits a little under the measurement so rule work has room while a regression fails.
-const MIN_RECALL: f64 = 0.65;
-const MIN_PRECISION: f64 = 0.88;
-const MAX_FALSE_FLAG_SHARE: f64 = 0.06;
+const MIN_RECALL: f64 = 0.66;
+const MIN_PRECISION: f64 = 0.90;
+const MAX_FALSE_FLAG_SHARE: f64 = 0.055;
 
 #[test]
 fn held_back_corpus_keeps_its_floor() {
