@@ -45,7 +45,10 @@ impl PatternScanner {
             .configure(
                 DFA::config()
                     .match_kind(MatchKind::All)
-                    .starts_for_each_pattern(true),
+                    .starts_for_each_pattern(true)
+                    // The default 2 MiB is below the minimum once a pack has ~300 patterns with
+                    // concept alternations (every pattern gets its own anchored start states).
+                    .cache_capacity(8 << 20),
             )
             .thompson(thompson::Config::new().reverse(true))
             .build_many(patterns)
