@@ -76,6 +76,11 @@ fn is_ignorable(c: char) -> bool {
     if c.is_whitespace() || c.is_ascii_punctuation() || c.is_control() {
         return true;
     }
+    // 【 】 frame an SMS sender's name (【某某法院】), which says who claims to be writing: they stay
+    // in the text so that a pattern can tell a sender tag from the same words in a sentence.
+    if matches!(c, '【' | '】') {
+        return false;
+    }
     let u = u32::from(c);
     matches!(u,
         0x00A0..=0x00BF            // Latin-1 punctuation and symbols (nbsp, ·, «, ¬, soft hyphen…)
