@@ -68,6 +68,7 @@ fn the_pattern_cache_holds_a_long_draft() {
     ));
     assert!(draft.is_ok(), "bench/workloads/long-draft.txt must exist");
     let Ok(draft) = draft else { return };
+    let text = callguard::normalize::Normalized::new(&draft).text;
     for pack in engine.pack_ids() {
         let compiled = engine.get(&pack);
         assert!(compiled.is_ok(), "{pack} must be loaded");
@@ -75,7 +76,6 @@ fn the_pattern_cache_holds_a_long_draft() {
         let Some(scanner) = &compiled.pattern_scan else {
             continue;
         };
-        let text = callguard::normalize::Normalized::new(&draft).text;
         for _ in 0..3 {
             assert!(
                 scanner.scan(&text).is_some(),
