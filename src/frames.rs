@@ -213,7 +213,7 @@ title = "test document"
 if_unpaid = ["再不还", "不还的话"]
 visit = ["去你家", "去你单位"]
 negation_before = ["不会", "没有"]
-reported_speech = ["您说"]
+reported_speech = ["您说", "说我"]
 quote_cues = ["说"]
 
 [[rules]]
@@ -326,6 +326,13 @@ allows = ["您好"]
             categories(&engine, "我说过“好的。你这个老赖"),
             [Category::AbusiveLanguage]
         );
+        // 就是说 is speech-to-text filler, not a report: 就是说我们… is the collector speaking,
+        // while 有人说我… reports what someone said.
+        assert_eq!(
+            categories(&engine, "就是说我们再不还就去你家"),
+            [Category::Threat]
+        );
+        assert!(categories(&engine, "有人说我们再不还就去你家").is_empty());
     }
 
     #[test]

@@ -132,13 +132,17 @@ pub(crate) fn negated(
         if let Some(reported) = &neg.reported {
             // A few characters back, up to the match's last character: a pattern may itself
             // begin with the quoting words (您说派出所给您打过电话). 我跟您说… is the collector
-            // speaking, not quoting, so a cue right after 跟/和/给/对/我 does not count.
+            // speaking, not quoting, so a cue right after 跟/和/给/对/我 does not count; nor does
+            // one right after 就是: 就是说 / 也就是说 is speech-to-text filler (就是说我们会…).
             let from = back_chars(text, start, REPORTED_BEFORE_CHARS, clause_start);
             let last = back_chars(text, end, 1, start);
             let window = n.slice(from, last);
             let quoting = reported.find_iter(window).any(|m| {
                 let before = window.get(..m.start()).and_then(|b| b.chars().next_back());
                 !matches!(before, Some('跟' | '和' | '给' | '对' | '我'))
+                    && !text
+                        .get(..from + m.start())
+                        .is_some_and(|b| b.ends_with("就是"))
             });
             if quoting {
                 return true;
