@@ -99,7 +99,15 @@ fn traditional_to_simplified() -> String {
     // fast2s leaves a character alone where it is also a Simplified character of its own (著 in
     // 著名). Matching only needs one form, and Traditional speech writes 等著 / 看著辦 / 彆: the
     // normalized text takes the colloquial form (as do the packs' phrases, normalized the same way).
-    for (traditional, simplified) in [('著', '着'), ('彆', '别')] {
+    // It also leaves the variant forms that OpenCC writes (羣 for 群 in 家族羣, 磣 in 寒磣) and
+    // takes 疊 for 迭 where the rules mean 叠.
+    for (traditional, simplified) in [
+        ('著', '着'),
+        ('彆', '别'),
+        ('羣', '群'),
+        ('磣', '碜'),
+        ('疊', '叠'),
+    ] {
         pairs.insert(u32::from(traditional), u32::from(simplified));
     }
     let (from, to): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
