@@ -23,15 +23,26 @@ pub(crate) fn frame_hits(
             continue;
         };
         let parts = first..first + frame.parts.len();
-        if parts.clone().any(|b| buckets.is_empty(b)) {
+        let present: Vec<usize> = (0..frame.parts.len())
+            .filter(|&i| !buckets.is_empty(first + i))
+            .collect();
+        if present.len() < frame.at_least.unwrap_or(frame.parts.len()) {
             continue;
         }
-        for b in parts.clone() {
-            buckets.sort(b);
+        for &i in &present {
+            buckets.sort(first + i);
         }
         let spans: Vec<&[(usize, usize)]> = parts.map(|b| buckets.get(b)).collect();
+        let n_of;
+        let orders = match frame.at_least {
+            Some(n) => {
+                n_of = n_of_orders(&present, n);
+                &n_of
+            }
+            None => &frame.orders,
+        };
         let mut joined = Vec::new();
-        for order in &frame.orders {
+        for order in orders {
             let ordered: Vec<&[(usize, usize)]> = order
                 .iter()
                 .filter_map(|&i| spans.get(i).copied())
@@ -133,6 +144,50 @@ impl PartSpans {
 
     fn get(&self, bucket: usize) -> &[(usize, usize)] {
         self.spans.get(self.range(bucket)).unwrap_or(&[])
+    }
+}
+
+/// At most this many orders are tried for an N-of frame in one text (twelve parts all present
+/// with `at_least = 4` would be 11,880).
+const MAX_N_OF_ORDERS: usize = 256;
+
+/// The orders an N-of frame is joined in: every arrangement of every `n` of the parts `present`.
+fn n_of_orders(present: &[usize], n: usize) -> Vec<Vec<usize>> {
+    let arrangements = crate::pack::permutations(n);
+    let mut orders = Vec::new();
+    let mut chosen = Vec::with_capacity(n);
+    combinations(present, n, 0, &mut chosen, &mut |combo| {
+        for arrangement in &arrangements {
+            if orders.len() >= MAX_N_OF_ORDERS {
+                return;
+            }
+            orders.push(
+                arrangement
+                    .iter()
+                    .filter_map(|&i| combo.get(i).copied())
+                    .collect(),
+            );
+        }
+    });
+    orders
+}
+
+/// Calls `visit` with every `n`-element subset of `items` (in order), built up in `chosen`.
+fn combinations(
+    items: &[usize],
+    n: usize,
+    from: usize,
+    chosen: &mut Vec<usize>,
+    visit: &mut dyn FnMut(&[usize]),
+) {
+    if chosen.len() == n {
+        visit(chosen);
+        return;
+    }
+    for (k, &item) in items.iter().enumerate().skip(from) {
+        chosen.push(item);
+        combinations(items, n, k + 1, chosen, visit);
+        chosen.pop();
     }
 }
 
@@ -239,6 +294,17 @@ bad = ["明天冻结"]
 allows = ["还款后解冻"]
 
 [[rules]]
+id = "t.register"
+category = "impersonation"
+severity = "warning"
+message = "register"
+suggestion = "请您尽快安排还款"
+frames = [{ all = ["(立案|开庭)", "(法院|公安)", "(已经|今日)"], at_least = 2, within = 6, unless = ["如果"] }]
+sources = ["doc 1"]
+bad = ["法院已经立案"]
+allows = ["如果法院立案"]
+
+[[rules]]
 id = "t.word"
 category = "abusive_language"
 severity = "error"
@@ -296,6 +362,46 @@ allows = ["您好"]
         // A clause-scoped frame does not reach across a comma; `unless` words cancel it.
         assert!(categories(&engine, "明天，冻结").is_empty());
         assert!(categories(&engine, "明天冻结的账户会解冻").is_empty());
+    }
+
+    #[test]
+    fn an_n_of_frame_needs_any_n_of_its_parts() {
+        let engine = engine();
+        // Two or three of the three parts, in any order, within the distance.
+        assert_eq!(
+            categories(&engine, "法院已经立案"),
+            [Category::Impersonation]
+        );
+        assert_eq!(categories(&engine, "今日开庭"), [Category::Impersonation]);
+        assert_eq!(
+            categories(&engine, "立案的是公安"),
+            [Category::Impersonation]
+        );
+        // One part alone, parts too far apart, or an `unless` word: no match.
+        assert!(categories(&engine, "开庭").is_empty());
+        assert!(categories(&engine, "法院门口有一家很好吃很好吃的面馆今日").is_empty());
+        assert!(categories(&engine, "如果法院立案").is_empty());
+    }
+
+    #[test]
+    fn an_n_of_frame_is_checked_when_the_pack_loads() {
+        for (at_least, parts) in [(0, 3), (4, 3), (5, 6)] {
+            let all: Vec<String> = (0..parts).map(|i| format!("\"词{i}\"")).collect();
+            let pack = PACK.replace(
+                r#"frames = [{ all = ["(立案|开庭)", "(法院|公安)", "(已经|今日)"], at_least = 2"#,
+                &format!(
+                    "frames = [{{ all = [{}], at_least = {at_least}",
+                    all.join(", ")
+                ),
+            );
+            let mut engine = Engine::default();
+            let loaded = engine.load_pack(&pack, true);
+            let message = format!("{:?}", loaded.err().unwrap_or_default());
+            assert!(
+                message.contains("at_least"),
+                "{at_least} of {parts}: {message}"
+            );
+        }
     }
 
     #[test]

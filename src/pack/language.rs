@@ -30,6 +30,9 @@ pub struct Frame {
     #[serde(skip)]
     pub parts: Vec<String>,
     pub any_order: bool,
+    /// An N-of frame: any this many of the parts, in any order, are enough.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<usize>,
     pub within: u32,
     pub scope: FrameScope,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -48,6 +51,9 @@ pub const MAX_FRAME_WITHIN: u32 = 200;
 pub const DEFAULT_FRAME_WITHIN: u32 = 10;
 /// Parts a frame in any order may have (each permutation is tried).
 pub const MAX_ANY_ORDER_PARTS: usize = 4;
+/// Parts an N-of frame (`at_least`) may list; the N itself is at most [`MAX_ANY_ORDER_PARTS`],
+/// since the parts found are joined in every order.
+pub const MAX_AT_LEAST_PARTS: usize = 12;
 
 /// Replaces every `{name}` in a pattern with an alternation of the words of concept (lexicon)
 /// `name`; regex repetitions such as `{0,6}` start with a digit and are left alone.
@@ -100,7 +106,20 @@ pub(crate) fn build_frame(
             "框架的 `all` 至少需要一个部分（a frame needs at least one part in `all`）".to_string(),
         );
     }
-    if frame.any_order && frame.all.len() > MAX_ANY_ORDER_PARTS {
+    if let Some(n) = frame.at_least {
+        if n < 1 || n > frame.all.len() || n > MAX_ANY_ORDER_PARTS {
+            return Err(format!(
+                "框架的 `at_least = {n}` 无效：应在 1 到 {} 之间（不超过部分数，最多 {MAX_ANY_ORDER_PARTS}）（frame `at_least = {n}` must be between 1 and the number of parts, at most {MAX_ANY_ORDER_PARTS}）",
+                frame.all.len().min(MAX_ANY_ORDER_PARTS)
+            ));
+        }
+        if frame.all.len() > MAX_AT_LEAST_PARTS {
+            return Err(format!(
+                "`at_least` 框架最多 {MAX_AT_LEAST_PARTS} 个部分，实际 {} 个（an `at_least` frame has at most {MAX_AT_LEAST_PARTS} parts）",
+                frame.all.len()
+            ));
+        }
+    } else if frame.any_order && frame.all.len() > MAX_ANY_ORDER_PARTS {
         return Err(format!(
             "不限顺序的框架最多 {MAX_ANY_ORDER_PARTS} 个部分，实际 {} 个（a frame in any order has at most {MAX_ANY_ORDER_PARTS} parts）",
             frame.all.len()
@@ -155,7 +174,10 @@ pub(crate) fn build_frame(
             }
         }
     }
-    let orders = if frame.any_order {
+    // An N-of frame's orders depend on which parts a text holds; they are made per check.
+    let orders = if frame.at_least.is_some() {
+        Vec::new()
+    } else if frame.any_order {
         permutations(parts.len())
     } else {
         vec![(0..parts.len()).collect()]
@@ -170,7 +192,8 @@ pub(crate) fn build_frame(
     Ok(Frame {
         all: frame.all.clone(),
         parts,
-        any_order: frame.any_order,
+        any_order: frame.any_order || frame.at_least.is_some(),
+        at_least: frame.at_least,
         within: frame
             .within
             .unwrap_or(DEFAULT_FRAME_WITHIN)

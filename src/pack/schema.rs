@@ -232,12 +232,15 @@ pub struct RuleFile {
 /// in the written order unless `any_order`, with at most `within` characters between one part and
 /// the next, inside one sentence (`scope = "sentence"`, the default), one clause (`"clause"`) or
 /// anywhere in the text (`"text"`), and with none of the `unless` words in that sentence or clause.
+/// With `at_least = n` any n of the parts are enough, in any order (an N-of frame).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FrameFile {
     pub all: Vec<String>,
     #[serde(default)]
     pub any_order: bool,
+    #[serde(default)]
+    pub at_least: Option<usize>,
     #[serde(default)]
     pub within: Option<u32>,
     #[serde(default)]
