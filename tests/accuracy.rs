@@ -11,13 +11,13 @@ mod accuracy;
 
 use callguard::Engine;
 
-/// Measured when the floor was last raised (2026-12-02, 2,835 lines of eighteen batches, each later
-/// one written to read unlike the earlier): recall 0.689, precision 0.930, 4.0 % of clean lines
+/// Measured when the floor was last raised (2026-12-02, 3,121 lines of twenty batches, each later
+/// one written to read unlike the earlier): recall 0.712, precision 0.924, 3.9 % of clean lines
 /// flagged. The target is 0.97 / 0.97: this is a floor against regressions, not the goal,
 /// and it sits a little under the measurement so rule work has room while a regression fails.
-const MIN_RECALL: f64 = 0.66;
+const MIN_RECALL: f64 = 0.69;
 const MIN_PRECISION: f64 = 0.90;
-const MAX_FALSE_FLAG_SHARE: f64 = 0.055;
+const MAX_FALSE_FLAG_SHARE: f64 = 0.05;
 
 #[test]
 fn held_back_corpus_keeps_its_floor() {
