@@ -28,6 +28,9 @@ pub struct Negation {
     pub after: Option<AhoCorasick>,
     /// Anti-fraud warning cues (警惕, 谨防, 诈骗 …) that clear rules marked `cleared_by_warning`.
     pub warning: Option<AhoCorasick>,
+    /// Cues of an accurate explanation of the law (前提是, 法定情形, 可以向法院申请 …) that clear
+    /// rules marked `cleared_by_explanation`.
+    pub explanation: Option<AhoCorasick>,
     /// Connectives that make a preceding negation belong to a condition (没钱就…, 不还就…).
     pub condition: Option<AhoCorasick>,
     /// Reported speech (您说…, 您问…, 有人跟您讲…, 被当成…): words after it in the clause quote
@@ -383,6 +386,10 @@ impl CompiledPack {
             )?,
             warning: automaton(
                 &lexicon(&pack, "warning_context"),
+                MatchKind::LeftmostLongest,
+            )?,
+            explanation: automaton(
+                &lexicon(&pack, "legal_explanation"),
                 MatchKind::LeftmostLongest,
             )?,
             condition: automaton(

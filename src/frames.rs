@@ -270,6 +270,7 @@ visit = ["去你家", "去你单位"]
 negation_before = ["不会", "没有"]
 reported_speech = ["您说", "说我"]
 quote_cues = ["说"]
+legal_explanation = ["前提是", "针对的是"]
 
 [[rules]]
 id = "t.visit"
@@ -303,6 +304,18 @@ frames = [{ all = ["(立案|开庭)", "(法院|公安)", "(已经|今日)"], at_
 sources = ["doc 1"]
 bad = ["法院已经立案"]
 allows = ["如果法院立案"]
+
+[[rules]]
+id = "t.jail"
+category = "false_legal_claim"
+severity = "error"
+message = "jail"
+suggestion = "请您尽快安排还款"
+phrases = ["拘留"]
+cleared_by_explanation = true
+sources = ["doc 1"]
+bad = ["不还就拘留"]
+allows = ["拘留针对的是拒不履行判决的人"]
 
 [[rules]]
 id = "t.word"
@@ -402,6 +415,21 @@ allows = ["您好"]
                 "{at_least} of {parts}: {message}"
             );
         }
+    }
+
+    #[test]
+    fn an_explanation_of_the_law_clears_a_rule_that_allows_it() {
+        let engine = engine();
+        assert_eq!(
+            categories(&engine, "再拖就拘留你"),
+            [Category::FalseLegalClaim]
+        );
+        // The explanation may stand anywhere in the sentence, but not in the next one.
+        assert!(categories(&engine, "拘留的前提是有能力却拒不履行判决").is_empty());
+        assert_eq!(
+            categories(&engine, "前提是您同意。再拖就拘留你"),
+            [Category::FalseLegalClaim]
+        );
     }
 
     #[test]

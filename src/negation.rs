@@ -125,6 +125,17 @@ pub(crate) fn negated(
             }
         }
     }
+    if rule.cleared_by_explanation {
+        // Explaining the law names its sanctions (拘留针对的是有能力却拒不履行的人; 财产保全要
+        // 提供担保，法院裁定之后才执行): the sentence as a whole says when they apply, which a
+        // threat never does.
+        if let Some(explanation) = &neg.explanation {
+            let (from, to) = n.unit_around(start, end, true);
+            if explanation.is_match(n.slice(from, to)) {
+                return true;
+            }
+        }
+    }
     // Quoting the customer or a rumour (您说“有本事你去告我”, 您问是不是要坐牢, 我理解您觉得被
     // 当成老赖了) repeats words the collector is not saying. A number read out is still read out,
     // so detectors are never cleared this way.

@@ -213,6 +213,11 @@ pub struct RuleFile {
     /// for rules whose words also appear in anti-fraud reminders.
     #[serde(default)]
     pub cleared_by_warning: bool,
+    /// Whether an explanation of the law in the same sentence (前提是, 针对的是, 法定情形,
+    /// 可以向法院申请 …, the pack's `legal_explanation` lexicon) clears the match: for rules whose
+    /// words a collector also uses to explain accurately what courts and police may do.
+    #[serde(default)]
+    pub cleared_by_explanation: bool,
     /// Whether a negation or warning cue just before or after the match clears it.
     #[serde(default = "default_true")]
     pub negatable: bool,
