@@ -11,8 +11,8 @@ mod accuracy;
 
 use callguard::Engine;
 
-/// Measured when the floor was last raised (2026-12-02, 3,262 lines of twenty-one batches, each later
-/// one written to read unlike the earlier): recall 0.715, precision 0.923, 4.0 % of clean lines
+/// Measured when the floor was last raised (2026-12-02, 3,424 lines of twenty-two batches, each later
+/// one written to read unlike the earlier): recall 0.713, precision 0.920, 4.1 % of clean lines
 /// flagged. The target is 0.97 / 0.97: this is a floor against regressions, not the goal,
 /// and it sits a little under the measurement so rule work has room while a regression fails.
 const MIN_RECALL: f64 = 0.69;
