@@ -115,26 +115,23 @@ pub(crate) fn negated(
     let text = n.text.as_str();
     let clause_start = n.clause_start(start);
     let clause_end = n.clause_end(start).max(end);
-    if rule.cleared_by_warning {
-        // A reminder names the danger in one clause and the forbidden act in the next
-        // (不法分子冒充我司人员，让客户转账到个人账户): the whole sentence is the warning.
-        if let Some(warning) = &neg.warning {
+    // Both sentence-wide clearances read the same unit: the sentence around the match.
+    let sentence_has = |cues: &Option<aho_corasick::AhoCorasick>| {
+        cues.as_ref().is_some_and(|cues| {
             let (from, to) = n.unit_around(start, end, true);
-            if warning.is_match(n.slice(from, to)) {
-                return true;
-            }
-        }
+            cues.is_match(n.slice(from, to))
+        })
+    };
+    // A reminder names the danger in one clause and the forbidden act in the next
+    // (不法分子冒充我司人员，让客户转账到个人账户): the whole sentence is the warning.
+    if rule.cleared_by_warning && sentence_has(&neg.warning) {
+        return true;
     }
-    if rule.cleared_by_explanation {
-        // Explaining the law names its sanctions (拘留针对的是有能力却拒不履行的人; 财产保全要
-        // 提供担保，法院裁定之后才执行): the sentence as a whole says when they apply, which a
-        // threat never does.
-        if let Some(explanation) = &neg.explanation {
-            let (from, to) = n.unit_around(start, end, true);
-            if explanation.is_match(n.slice(from, to)) {
-                return true;
-            }
-        }
+    // Explaining the law names its sanctions (拘留针对的是有能力却拒不履行的人; 财产保全要
+    // 提供担保，法院裁定之后才执行): the sentence as a whole says when they apply, which a
+    // threat never does.
+    if rule.cleared_by_explanation && sentence_has(&neg.explanation) {
+        return true;
     }
     // Quoting the customer or a rumour (您说“有本事你去告我”, 您问是不是要坐牢, 我理解您觉得被
     // 当成老赖了) repeats words the collector is not saying. A number read out is still read out,
