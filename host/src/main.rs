@@ -3,140 +3,19 @@
 //! Exit status: 0 when the command ran (findings or not), 2 for bad input, 1 when the module
 //! itself failed.
 
+mod cli;
+mod ledger_cmd;
 mod serve;
+
+use cli::{CheckArgs, Cli, Command, ScoreArgs};
 
 use anyhow::{anyhow, Result};
 use callguard_host::module::{self, Limits, Op, PolicyModule, Session};
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-
-#[derive(Parser)]
-#[command(
-    name = "callguard",
-    version,
-    about = "催收合规检查 · debt-collection compliance checks (policy module under wasmtime)"
-)]
-struct Cli {
-    /// Use this core module instead of the embedded one.
-    #[arg(long, global = true, value_name = "PATH")]
-    module: Option<PathBuf>,
-    /// Load a custom pack (TOML) before running; may be repeated, parents first.
-    #[arg(long = "pack-file", global = true, value_name = "FILE")]
-    pack_files: Vec<PathBuf>,
-    /// Fuel per call: bounds the CPU one answer may take.
-    #[arg(long, global = true, default_value_t = Limits::default().fuel_per_call)]
-    fuel: u64,
-    /// Memory cap of the module instance, in MiB.
-    #[arg(long = "memory-mb", global = true, default_value_t = 512)]
-    memory_mb: usize,
-    /// Indent the JSON output.
-    #[arg(long, global = true)]
-    pretty: bool,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// List the packs the module knows.
-    Packs,
-    /// Check one utterance (TEXT) or a JSON-lines batch (--jsonl).
-    Check(CheckArgs),
-    /// Score whole calls: .json turns, .txt "坐席：/客户：" lines, .vtt, .srt.
-    Score(ScoreArgs),
-    /// May this contact happen now? Input: a JSON contact (file or -).
-    Gate(GateArgs),
-    /// Serve the scoring API and the www/ pages over HTTP.
-    Serve(ServeArgs),
-}
-
-#[derive(Args)]
-struct ServeArgs {
-    /// Address to listen on (loopback by default).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    addr: std::net::SocketAddr,
-    /// Load every *.toml in this directory as a custom pack (reloaded with the module).
-    #[arg(long, value_name = "DIR")]
-    pack_dir: Option<PathBuf>,
-    /// The pages served at `/`.
-    #[arg(long, value_name = "DIR", default_value = "www")]
-    www: PathBuf,
-    /// Largest request body, in KiB (413 above it).
-    #[arg(long, default_value_t = 8192)]
-    max_body_kib: usize,
-    /// Most lines one /v1/score:batch request may carry.
-    #[arg(long, default_value_t = 10_000)]
-    max_batch_lines: usize,
-    /// Per-request timeout in milliseconds (503 past it).
-    #[arg(long, default_value_t = 10_000)]
-    timeout_ms: u64,
-    /// Requests computed at once; more wait up to --queue-wait-ms, then get 503.
-    #[arg(long)]
-    concurrency: Option<usize>,
-    #[arg(long, default_value_t = 2_000)]
-    queue_wait_ms: u64,
-    /// Turns on POST /v1/admin/reload, which then needs `Authorization: Bearer TOKEN`.
-    #[arg(long, env = "CALLGUARD_ADMIN_TOKEN", hide_env_values = true)]
-    admin_token: Option<String>,
-    /// Append one JSON line per answer (numbers masked) to this file.
-    #[arg(long, value_name = "PATH")]
-    audit_log: Option<PathBuf>,
-}
-
-#[derive(Args)]
-struct CheckArgs {
-    #[arg(long, default_value = "cn-company")]
-    pack: String,
-    /// Days past due.
-    #[arg(long, allow_hyphen_values = true)]
-    dpd: Option<i64>,
-    /// Who is on the line: debtor, third_party, unknown, minor.
-    #[arg(long, default_value = "debtor")]
-    party: String,
-    /// Identity has been confirmed.
-    #[arg(long)]
-    verified: bool,
-    /// The third party already knows about the debt.
-    #[arg(long)]
-    informed: bool,
-    /// The customer disclosed illness, pregnancy, bereavement or hardship.
-    #[arg(long)]
-    vulnerable: bool,
-    /// call, sms, visit, letter.
-    #[arg(long, default_value = "call")]
-    channel: String,
-    /// JSON lines: {"id","text","context":{…}} per line; `-` for standard input.
-    #[arg(long, value_name = "FILE")]
-    jsonl: Option<String>,
-    /// The utterance.
-    text: Option<String>,
-}
-
-#[derive(Args)]
-struct ScoreArgs {
-    #[arg(long, default_value = "cn-company")]
-    pack: String,
-    /// Days past due for text, VTT and SRT files (JSON transcripts carry their own).
-    #[arg(long, allow_hyphen_values = true)]
-    dpd: Option<i64>,
-    /// Format for every file (json, text, vtt, srt) instead of guessing from the extension.
-    #[arg(long)]
-    format: Option<String>,
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
-}
-
-#[derive(Args)]
-struct GateArgs {
-    #[arg(long, default_value = "cn-company")]
-    pack: String,
-    /// The contact as JSON; `-` for standard input.
-    #[arg(long, value_name = "FILE")]
-    json: String,
-}
 
 /// Bad input: exit status 2 with a one-line reason.
 #[derive(Debug)]
@@ -306,10 +185,21 @@ fn run(cli: Cli) -> Result<bool> {
             queue_wait: std::time::Duration::from_millis(args.queue_wait_ms),
             admin_token: args.admin_token.clone().filter(|t| !t.is_empty()),
             audit_log: args.audit_log.clone(),
+            db_url: args.store.db.clone(),
+            phone_key: ledger_cmd::phone_key_secret(&args.store)?,
+            api_token: args.api_token.clone().filter(|t| !t.is_empty()),
+            pending_ttl: std::time::Duration::from_secs(args.pending_ttl_secs),
         };
         serve::serve(config)?;
         return Ok(false);
     }
+    let command = match cli.command {
+        Command::Ledger(command) => {
+            ledger_cmd::run(command)?;
+            return Ok(false);
+        }
+        other => other,
+    };
     let bytes = match &cli.module {
         Some(path) => std::fs::read(path)
             .map_err(|e| bad(format!("cannot read module `{}`: {e}", path.display())))?,
@@ -338,7 +228,7 @@ fn run(cli: Cli) -> Result<bool> {
         }
     }
     let mut any_bad = false;
-    match cli.command {
+    match command {
         Command::Packs => {
             let answer = host.call(Op::Packs, &json!({}))?;
             host.emit(answer)?;
@@ -387,12 +277,22 @@ fn run(cli: Cli) -> Result<bool> {
                 host.emit(answer)?;
             }
         }
-        Command::Serve(_) => {}
+        Command::Serve(_) | Command::Ledger(_) => {}
         Command::Gate(args) => {
             let text = read_source(&args.json)?;
             let contact: Value = serde_json::from_str(&text)
                 .map_err(|e| bad(format!("invalid contact JSON in `{}`: {e}", args.json)))?;
-            let answer = host.call(Op::Gate, &json!({ "pack": args.pack, "contact": contact }))?;
+            let answer = if args.store.db.is_some() {
+                ledger_cmd::gate_on_ledger(
+                    &args.store,
+                    &args.pack,
+                    contact,
+                    args.reserve,
+                    |call| host.call(Op::Gate, call),
+                )?
+            } else {
+                host.call(Op::Gate, &json!({ "pack": args.pack, "contact": contact }))?
+            };
             if let Some(line) = failure_line(&answer) {
                 return Err(bad(line));
             }
