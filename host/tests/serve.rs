@@ -11,149 +11,17 @@
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod support;
 
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `callguard [global] serve --addr 127.0.0.1:0 [serve]` and reads where it listens.
-fn start(global: &[&str], serve: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_callguard"))
-        .args(global)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .args(serve)
-        .current_dir(root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start callguard serve: {e}"));
-    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("server did not say where it listens: {line:?}"))
-        .to_string();
-    Server { child, addr }
-}
-
-struct Reply {
-    status: u16,
-    headers: String,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
-fn dechunk(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut rest = raw;
-    while let Some(pos) = rest.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&rest[..pos]).unwrap_or("0").trim(), 16)
-                .unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        let start = pos + 2;
-        out.extend_from_slice(&rest[start..start + size]);
-        rest = &rest[start + size + 2..];
-    }
-    out
-}
-
-/// A minimal HTTP/1.1 client: one request per connection.
-fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap_or(());
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream
-        .write_all(head.as_bytes())
-        .unwrap_or_else(|e| panic!("{e}"));
-    stream.write_all(body).unwrap_or_else(|e| panic!("{e}"));
-    let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end"));
-    let headers = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = headers
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        body = dechunk(&body);
-    }
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).to_string(),
-    }
-}
-
-fn post_json(addr: &str, path: &str, body: &str) -> Reply {
-    request(
-        addr,
-        "POST",
-        path,
-        &[("Content-Type", "application/json")],
-        body.as_bytes(),
-    )
-}
-
-fn get(addr: &str, path: &str) -> Reply {
-    request(addr, "GET", path, &[], b"")
-}
+use support::{get, post_json, request, root, start, temp_dir};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(root().join("tests/fixtures").join(name))
         .unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("callguard-serve-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
 }
 
 fn core_module() -> PathBuf {
@@ -306,7 +174,41 @@ fn every_endpoint_answers() {
 fn limits_have_clear_answers() {
     let s = start(&[], &["--max-body-kib", "4", "--max-batch-lines", "2"]);
     let big = format!("{{\"text\":\"{}\"}}", "好".repeat(4000));
-    assert_eq!(post_json(&s.addr, "/v1/check", &big).status, 413);
+    let r = post_json(&s.addr, "/v1/check", &big);
+    assert_eq!(r.status, 413);
+    assert_eq!(
+        r.json()["errors"][0]["code"],
+        "input_too_large",
+        "{}",
+        r.body
+    );
+    // Every error answer is the JSON failure envelope: an unknown route, a wrong method, a
+    // query the route does not take.
+    for (method, path, status, code) in [
+        ("GET", "/v1/nothing-here", 404, "not_found"),
+        ("GET", "/v1/check", 405, "method_not_allowed"),
+        ("DELETE", "/v1/score", 405, "method_not_allowed"),
+        ("POST", "/v1/score?bogus=1", 400, "invalid_request"),
+    ] {
+        let r = request(
+            &s.addr,
+            method,
+            path,
+            &[("Content-Type", "application/json")],
+            b"{}",
+        );
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+        let v = r.json();
+        assert_eq!(v["type"], "failure", "{method} {path}");
+        assert_eq!(v["errors"][0]["code"], code, "{method} {path}: {}", r.body);
+        assert!(
+            v["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_ascii()),
+            "the message is in Chinese first: {}",
+            r.body
+        );
+    }
     let lines = "{\"turns\":[{\"speaker\":\"agent\",\"text\":\"你好\"}]}\n".repeat(3);
     let r = request(&s.addr, "POST", "/v1/score:batch", &[], lines.as_bytes());
     let answers: Vec<Value> = r
