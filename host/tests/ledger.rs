@@ -16,8 +16,8 @@ mod support;
 use serde_json::{json, Value};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
-use support::postgres::Postgres;
 use support::{post_json, request, start_with, temp_dir, Reply, Server};
+use testkit::Postgres;
 
 const TOKEN: &str = "test-token-0123456789";
 const PHONE_KEY: &str = "test-phone-key-0123456789abcdef";
@@ -381,7 +381,7 @@ fn ledger_on_sqlite() {
 
 #[test]
 fn ledger_on_postgres() {
-    let pg = Postgres::start("ledger");
+    let pg = Postgres::start("ledger").unwrap_or_else(|e| panic!("{e}"));
     let s = serve_db(&pg.url);
     round_trip(&pg.url, &s.addr);
     // Two servers behind a load balancer share one PostgreSQL.
@@ -402,7 +402,7 @@ fn ledger_on_postgres() {
     assert!(!dump.contains(PHONE) && !dump.contains("13900001111"));
 
     // The database goes away: the ledger answers 503 with a reason, scoring goes on.
-    pg.stop_server();
+    pg.stop_server().unwrap_or_else(|e| panic!("{e}"));
     let r = authed(
         &s.addr,
         "POST",
@@ -425,7 +425,7 @@ fn ledger_on_postgres() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     // … and it comes back.
-    pg.start_server();
+    pg.start_server().unwrap_or_else(|e| panic!("{e}"));
     let r = authed(
         &s.addr,
         "POST",

@@ -127,7 +127,36 @@ fn setup() -> Result<()> {
             "fonts-noto-cjk",
         ]))?;
     }
+    // PostgreSQL's server for the ledger tests: each test starts a throwaway cluster of its
+    // own on 127.0.0.1 from these binaries (Debian's package; nothing is left running).
+    if postgres_installed() {
+        eprintln!("setup: PostgreSQL server already installed");
+    } else {
+        run(Command::new("apt-get").arg("update"))?;
+        run(Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "postgresql",
+                "postgresql-client",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+        if !postgres_installed() {
+            bail!("apt-get installed postgresql but no /usr/lib/postgresql/N/bin/initdb is there");
+        }
+    }
     Ok(())
+}
+
+/// Whether Debian's PostgreSQL server binaries (initdb, pg_ctl) and pg_dump are installed.
+fn postgres_installed() -> bool {
+    let server = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .any(|e| e.path().join("bin/initdb").exists() && e.path().join("bin/pg_ctl").exists());
+    server && Path::new("/usr/bin/pg_dump").exists()
 }
 
 /// PATH with tools/node_modules/.bin first, so wasm-pack finds binaryen 132's wasm-opt and

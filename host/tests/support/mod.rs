@@ -8,8 +8,6 @@
     reason = "each test binary uses some of the helpers; helpers fail the test by panicking"
 )]
 
-pub mod postgres;
-
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
