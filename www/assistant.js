@@ -3,6 +3,7 @@
 import {
   engine, loadEngine, nav, esc, markSpans, findingCard, categoryLabel, THIRD_PARTY_POLICY, SPEAKER, problems, turnHtml, counterpartLabel,
 } from './common.js';
+import { detectLedger, ledgerReady, ledgerStatus, ledgerGate, ledgerRecord, ledgerCounted } from './ledger.js';
 
 const $ = (id) => document.getElementById(id);
 $('nav').innerHTML = nav('index.html');
@@ -13,6 +14,7 @@ const tooltip = $('tooltip');
 const state = { findings: [], packs: null, live: [], liveFindings: [], history: loadHistory(), playing: null };
 
 const loadMs = await loadEngine();
+await detectLedger();
 const packsAnswer = engine.packs();
 if (packsAnswer.type !== 'success') throw new Error(problems(packsAnswer));
 state.packs = packsAnswer;
@@ -180,21 +182,42 @@ function saveHistory() {
 function offsets() {
   return $('offsets').value.split(/[,，\s]+/).filter(Boolean);
 }
-function gate() {
+function gateContact() {
   const party = $('party').value === 'third_party' ? 'third_party' : 'debtor';
   const { dpd, channel } = context();
-  const answer = engine.gateContact({
-    pack: pack(),
-    contact: {
-      at: new Date().toISOString(),
-      debtor_utc_offsets: offsets(),
-      party,
-      phone: party === 'debtor' ? 'debtor' : 'contact',
-      channel,
-      dpd,
-      history: state.history,
-    },
-  });
+  return {
+    at: new Date().toISOString(),
+    debtor_utc_offsets: offsets(),
+    party,
+    phone: party === 'debtor' ? 'debtor' : 'contact',
+    channel,
+    dpd,
+    history: state.history,
+  };
+}
+// The clock: on the server's ledger when it has one and a debtor and token are given (a stored
+// decision, so only on a change or 重新检查, never on a timer), else on the local list.
+let ledgerPending;
+function gate({ timer = false, now = false } = {}) {
+  $('ledger-status').textContent = ledgerStatus();
+  if (ledgerReady()) {
+    if (timer) return;
+    // Typing a DPD or a debtor id asks once, when the typing stops.
+    clearTimeout(ledgerPending);
+    ledgerPending = setTimeout(ledgerDecide, now ? 0 : 600);
+    return;
+  }
+  showGate(engine.gateContact({ pack: pack(), contact: gateContact() }));
+}
+async function ledgerDecide() {
+  try {
+    showGate(await ledgerGate(gateContact()));
+    $('ledger-status').textContent = await ledgerCounted();
+  } catch (err) {
+    $('clock-body').innerHTML = `<div class="error-box">联系记录库：${esc(err.message)}</div>`;
+  }
+}
+function showGate(answer) {
   if (answer.type !== 'success') {
     $('clock-body').innerHTML = `<div class="error-box">${esc(problems(answer))}</div>`;
     return;
@@ -211,17 +234,27 @@ function gate() {
   $('counts').innerHTML = `今日接通 ${of(t.debtor_connected_today, t.debtor_connected_limit)} · 本号码拨打 ${of(t.phone_attempts_today, t.phone_attempts_limit)} · 第三方 ${of(t.third_party_calls_today, t.third_party_calls_limit)}`;
 }
 for (const b of document.querySelectorAll('[data-attempt]')) {
-  b.addEventListener('click', () => {
+  b.addEventListener('click', async () => {
     const kind = b.dataset.attempt;
-    state.history.push({
+    const attempt = {
       at: new Date().toISOString(),
       party: kind === 'third_party' ? 'third_party' : 'debtor',
       phone: kind === 'third_party' ? 'contact' : 'debtor',
       outcome: kind === 'unanswered' ? 'unanswered' : 'connected',
       channel: 'call',
-    });
-    saveHistory();
-    gate();
+    };
+    if (ledgerReady()) {
+      try {
+        await ledgerRecord(attempt);
+      } catch (err) {
+        $('clock-body').innerHTML = `<div class="error-box">记录失败：${esc(err.message)}</div>`;
+        return;
+      }
+    } else {
+      state.history.push(attempt);
+      saveHistory();
+    }
+    gate({ now: true });
   });
 }
 $('history-clear').addEventListener('click', () => { state.history = []; saveHistory(); gate(); });
@@ -240,7 +273,9 @@ $('history-file').addEventListener('change', async (e) => {
   }
 });
 $('offsets').addEventListener('input', gate);
-setInterval(gate, 30_000);
+setInterval(() => gate({ timer: true }), 30_000);
+for (const id of ['ledger-debtor', 'ledger-phone', 'ledger-token']) $(id).addEventListener('input', () => gate());
+$('ledger-refresh').addEventListener('click', () => gate({ now: true }));
 
 // ---- Live call mode -------------------------------------------------------------------------
 const SPEAKER_ALIASES = { 坐席: 'agent', 催收员: 'agent', 客户: 'customer', 第三方: 'third_party' };

@@ -17,21 +17,35 @@ const bin = process.env.CALLGUARD_BIN ?? path.join(root, 'target/release/callgua
 const shots = path.join(root, 'target/e2e');
 mkdirSync(shots, { recursive: true });
 
-// ---- The server -----------------------------------------------------------------------------
-const server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--www', path.join(root, 'www')], { stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error('callguard serve did not start within 60 s')), 60_000);
-  let out = '';
-  server.stdout.on('data', (chunk) => {
-    out += chunk;
-    const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
-    if (m) {
-      clearTimeout(timer);
-      resolve(m[1]);
-    }
+// ---- The servers ----------------------------------------------------------------------------
+// One stateless, as a page is usually served; one with a contact ledger (`--db`) in a temporary
+// SQLite file, for the calling clock that counts every collector's attempts.
+function startServer(extra = [], env = {}) {
+  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--www', path.join(root, 'www'), ...extra], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const url = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('callguard serve did not start within 60 s')), 60_000);
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`callguard serve exited with ${code}`)));
   });
-  server.on('exit', (code) => reject(new Error(`callguard serve exited with ${code}`)));
+  return { child, url };
+}
+const server = startServer();
+const base = await server.url;
+const ledgerDir = mkdtempSync(path.join(tmpdir(), 'callguard-e2e-ledger-'));
+const LEDGER_TOKEN = 'e2e-token-0123456789';
+const ledgerServer = startServer(['--db', `sqlite:${path.join(ledgerDir, 'ledger.db')}`], {
+  CALLGUARD_API_TOKEN: LEDGER_TOKEN,
+  CALLGUARD_PHONE_KEY: 'e2e-phone-key-0123456789abcdef',
 });
+const ledgerBase = await ledgerServer.url;
 
 const profile = mkdtempSync(path.join(tmpdir(), 'callguard-e2e-'));
 const browser = await chromium.launchPersistentContext(profile, {
@@ -43,13 +57,13 @@ const browser = await chromium.launchPersistentContext(profile, {
 });
 
 /** Opens `page` and fails on any page or console error. */
-async function open(name, { clock } = {}) {
+async function open(name, { clock, at = base } = {}) {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
   if (clock) await page.clock.install({ time: new Date(clock) });
-  await page.goto(`${base}/${name}`);
+  await page.goto(`${at}/${name}`);
   await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
   page.errors = errors;
   return page;
@@ -148,6 +162,43 @@ const tests = {
     await page.waitForFunction(() => /不可联系/.test(document.getElementById('clock-verdict').textContent));
     assert.match(await page.textContent('#counts'), /今日接通 3 \/ 3/);
     await close(page);
+  },
+
+  async 'assistant: on a server with a ledger the clock counts every collector\'s attempts'() {
+    // Another dialer has already connected twice today with debtor D-E2E.
+    for (const at of ['2026-11-22T09:00:00+08:00', '2026-11-22T09:30:00+08:00']) {
+      const r = await fetch(`${ledgerBase}/v1/contacts`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${LEDGER_TOKEN}` },
+        body: JSON.stringify({ debtor_id: 'D-E2E', at, phone: '13800138000', outcome: 'connected', collector_id: 'dialer-2' }),
+      });
+      assert.equal(r.status, 201);
+    }
+    const page = await open('index.html', { clock: '2026-11-22T02:30:00Z', at: ledgerBase });
+    await page.locator('#ledger-fields').waitFor();
+    assert.match(await page.textContent('#ledger-status'), /联系记录库/);
+    await page.fill('#ledger-debtor', 'D-E2E');
+    await page.fill('#ledger-phone', '138 0013 8000');
+    await page.fill('#ledger-token', LEDGER_TOKEN);
+    await page.waitForFunction(() => /全部记录 2 条/.test(document.getElementById('ledger-status').textContent), null, { timeout: 15_000 });
+    assert.match(await page.textContent('#counts'), /今日接通 2 \/ 3 · 本号码拨打 2 \/ 6/);
+    assert.match(await page.textContent('#clock-verdict'), /可以联系/);
+    // This collector's connected call goes to the ledger and uses the last slot.
+    await page.click('[data-attempt=connected]');
+    await page.waitForFunction(() => /全部记录 3 条/.test(document.getElementById('ledger-status').textContent), null, { timeout: 15_000 });
+    assert.match(await page.textContent('#counts'), /今日接通 3 \/ 3/);
+    assert.match(await page.textContent('#clock-verdict'), /不可联系/);
+    const listed = await (await fetch(`${ledgerBase}/v1/contacts?debtor_id=D-E2E`, { headers: { Authorization: `Bearer ${LEDGER_TOKEN}` } })).json();
+    assert.equal(listed.contacts.length, 3);
+    assert.ok(listed.contacts.every((c) => c.phone_hash === listed.contacts[0].phone_hash), 'the same number, however it was typed');
+    // A wrong token is a clear error in the clock, not a silent local count.
+    await page.fill('#ledger-token', 'wrong');
+    await page.waitForFunction(() => /API 令牌/.test(document.getElementById('clock-body').textContent), null, { timeout: 15_000 });
+    // The browser logs the refused request itself; that one console line is the point here.
+    page.errors = page.errors.filter((e) => !/status of 401/.test(e));
+    await page.fill('#ledger-token', LEDGER_TOKEN);
+    await page.waitForFunction(() => /全部记录 3 条/.test(document.getElementById('ledger-status').textContent), null, { timeout: 15_000 });
+    await close(page, 'assistant-ledger.png');
   },
 
   async 'assistant: live mode streams a sample call and appendTurn flags speech-to-text'() {
@@ -256,7 +307,9 @@ for (const [name, run] of Object.entries(tests)) {
   }
 }
 await browser.close();
-server.kill('SIGTERM');
+server.child.kill('SIGTERM');
+ledgerServer.child.kill('SIGTERM');
+rmSync(ledgerDir, { recursive: true, force: true });
 rmSync(profile, { recursive: true, force: true });
 console.log(`\ntest result: ${failed ? 'FAILED' : 'ok'}. ${passed} passed; ${failed} failed; 0 ignored; 0 measured; 0 filtered out`);
 process.exit(failed ? 1 : 0);

@@ -76,6 +76,31 @@ fn success(status: StatusCode, mut body: Map<String, Value>) -> Response {
     (status, axum::Json(Value::Object(body))).into_response()
 }
 
+/// `GET /v1/ledger`: whether this server keeps a ledger, so the script assistant knows whose
+/// attempts its calling clock can count. Open: it says nothing about any debtor.
+pub(super) async fn ledger_info(State(state): State<Shared>) -> Response {
+    let started = Instant::now();
+    let mut out = Map::new();
+    match &state.ledger {
+        Some(ledger) => {
+            out.insert("enabled".into(), json!(true));
+            let backend = match ledger.backend() {
+                callguard_host::ledger::Backend::Sqlite => "sqlite",
+                callguard_host::ledger::Backend::Postgres => "postgres",
+            };
+            out.insert("backend".into(), json!(backend));
+            out.insert(
+                "pending_ttl_secs".into(),
+                json!(state.config.pending_ttl.as_secs()),
+            );
+        }
+        None => {
+            out.insert("enabled".into(), json!(false));
+        }
+    }
+    finish(&state, "/v1/ledger", started, success(StatusCode::OK, out))
+}
+
 /// `POST /v1/contacts`: records an attempt or its outcome; 201 when new, 200 for a repeated
 /// idempotency key (nothing recorded twice).
 pub(super) async fn record_contact(

@@ -89,6 +89,7 @@ fn router(state: Shared) -> Router {
             "/v1/contacts/{id}/outcome",
             post(ledger_routes::complete_contact),
         )
+        .route("/v1/ledger", get(ledger_routes::ledger_info))
         .route("/v1/packs", get(routes::packs))
         .route("/v1/module", get(routes::module_info))
         .route("/v1/admin/reload", post(routes::admin_reload))
