@@ -433,6 +433,7 @@ fn ledger_on_postgres() {
         &contact("D5", "2026-06-15T09:00:00+08:00", "connected"),
     );
     assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(support::get(&s.addr, "/healthz").json()["ledger"], "ok");
 }
 
 #[test]

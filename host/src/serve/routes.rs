@@ -214,9 +214,19 @@ pub(super) async fn module_info(State(state): State<Shared>) -> Response {
     )
 }
 
+/// Liveness: 200 while the server answers checks and scores. With a ledger it also says whether
+/// the store answers, so a load balancer or an operator sees an outage, yet scoring stays up.
 pub(super) async fn healthz(State(state): State<Shared>) -> Response {
     let runtime = state.current();
-    axum::Json(json!({"status": "ok", "module_sha256": runtime.module.sha256})).into_response()
+    let mut body = json!({"status": "ok", "module_sha256": runtime.module.sha256});
+    if let (Some(ledger), Value::Object(map)) = (&state.ledger, &mut body) {
+        let ledger_status = match ledger.ping().await {
+            Ok(()) => "ok",
+            Err(_) => "unavailable",
+        };
+        map.insert("ledger".into(), json!(ledger_status));
+    }
+    axum::Json(body).into_response()
 }
 
 pub(super) async fn metrics_text(State(state): State<Shared>) -> Response {
