@@ -198,24 +198,48 @@ function gateContact() {
 // The clock: on the server's ledger when it has one and a debtor and token are given (a stored
 // decision, so only on a change or 重新检查, never on a timer), else on the local list.
 let ledgerPending;
+let ledgerAsked = 0; // the latest ledger question; older answers arriving late are dropped
+let ledgerDecidedAt = null;
 function gate({ timer = false, now = false } = {}) {
-  $('ledger-status').textContent = ledgerStatus();
   if (ledgerReady()) {
-    if (timer) return;
-    // Typing a DPD or a debtor id asks once, when the typing stops.
+    // A ledger verdict is a stored decision: the timer only marks it as dated.
+    if (timer) return markStale();
+    // Typing a DPD asks once, when the typing stops.
     clearTimeout(ledgerPending);
     ledgerPending = setTimeout(ledgerDecide, now ? 0 : 600);
     return;
   }
+  $('ledger-status').textContent = ledgerStatus();
   showGate(engine.gateContact({ pack: pack(), contact: gateContact() }));
 }
 async function ledgerDecide() {
+  const asked = ++ledgerAsked;
+  let answer;
   try {
-    showGate(await ledgerGate(gateContact()));
-    $('ledger-status').textContent = await ledgerCounted();
+    answer = await ledgerGate({ ...gateContact(), pack: pack() });
   } catch (err) {
-    $('clock-body').innerHTML = `<div class="error-box">联系记录库：${esc(err.message)}</div>`;
+    if (asked === ledgerAsked) $('clock-body').innerHTML = `<div class="error-box">联系记录库：${esc(err.message)}</div>`;
+    return;
   }
+  if (asked !== ledgerAsked) return;
+  showGate(answer);
+  ledgerDecidedAt = Date.now();
+  try {
+    const counted = await ledgerCounted();
+    if (asked === ledgerAsked) $('ledger-status').textContent = counted;
+  } catch (err) {
+    if (asked === ledgerAsked) $('ledger-status').textContent = `无法读取联系记录：${err.message}`;
+  }
+}
+// A verdict from the ledger is for the moment it was asked; after two minutes it says so.
+function markStale() {
+  const verdict = $('clock-verdict');
+  if (!verdict || ledgerDecidedAt === null) return;
+  const minutes = Math.floor((Date.now() - ledgerDecidedAt) / 60_000);
+  if (minutes < 2) return;
+  verdict.classList.add('stale');
+  verdict.dataset.stale = `（${minutes} 分钟前的判断，拨打前请点“重新检查”）`;
+  $('clock-stale').textContent = verdict.dataset.stale;
 }
 function showGate(answer) {
   if (answer.type !== 'success') {
@@ -227,6 +251,7 @@ function showGate(answer) {
   $('clock-body').innerHTML = `
     <div class="now">客户当地 ${local}</div>
     <div class="${answer.allowed ? 'allowed' : 'blocked'}" id="clock-verdict">${answer.allowed ? '✔ 现在可以联系' : '✘ 现在不可联系'}</div>
+    <div class="muted" id="clock-stale"></div>
     ${answer.findings.map((f) => `<div class="muted">· ${esc(categoryLabel(f.category))}：${esc(f.message)}</div>`).join('')}
     ${!answer.allowed && next ? `<div>下次可联系：<b id="next-allowed">${esc(answer.next_allowed_at.replace('T', ' ').slice(0, 16))}</b>（本机时间 ${next.toLocaleString('zh-CN', { hour12: false })}）</div>` : ''}`;
   const t = answer.today;
@@ -274,7 +299,8 @@ $('history-file').addEventListener('change', async (e) => {
 });
 $('offsets').addEventListener('input', gate);
 setInterval(() => gate({ timer: true }), 30_000);
-for (const id of ['ledger-debtor', 'ledger-phone', 'ledger-token']) $(id).addEventListener('input', () => gate());
+// The debtor, number and token ask when the field is left (or Enter), not at every keystroke.
+for (const id of ['ledger-debtor', 'ledger-phone', 'ledger-token']) $(id).addEventListener('change', () => gate({ now: true }));
 $('ledger-refresh').addEventListener('click', () => gate({ now: true }));
 
 // ---- Live call mode -------------------------------------------------------------------------

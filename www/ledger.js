@@ -23,7 +23,8 @@ export async function detectLedger() {
   if (ledger.enabled) {
     $('ledger-fields').hidden = false;
     $('local-history-row').hidden = true;
-    for (const id of ['ledger-debtor', 'ledger-phone', 'ledger-token']) {
+    // The number is never kept, even in the tab: it is typed for each call.
+    for (const id of ['ledger-debtor', 'ledger-token']) {
       $(id).value = sessionStorage.getItem(`callguard.${id}`) ?? '';
       $(id).addEventListener('input', () => sessionStorage.setItem(`callguard.${id}`, $(id).value));
     }
@@ -79,7 +80,9 @@ export function ledgerRecord(attempt) {
 /** Says whose attempts were counted: how many records, from how many collectors. */
 export async function ledgerCounted() {
   const { debtor_id } = debtorPhone();
-  const v = await call('GET', `/v1/contacts?debtor_id=${encodeURIComponent(debtor_id)}`);
+  const limit = 5000;
+  const v = await call('GET', `/v1/contacts?debtor_id=${encodeURIComponent(debtor_id)}&limit=${limit}`);
   const collectors = new Set(v.contacts.map((c) => c.collector_id ?? '（未登记坐席）'));
-  return `按联系记录库（${BACKEND[ledger.backend] ?? ledger.backend}）计数：客户 ${debtor_id} 的全部记录 ${v.contacts.length} 条，来自 ${collectors.size} 个坐席或外呼系统；本次判断已存档。`;
+  const count = v.contacts.length >= limit ? `最近 ${limit} 条记录` : `全部记录 ${v.contacts.length} 条`;
+  return `按联系记录库（${BACKEND[ledger.backend] ?? ledger.backend}）计数：客户 ${debtor_id} 的${count}，来自 ${collectors.size} 个坐席或外呼系统；本次判断已存档。`;
 }

@@ -130,6 +130,10 @@ pub(crate) struct ServeArgs {
     /// A reservation with no outcome after this many seconds counts as an unanswered attempt.
     #[arg(long, default_value_t = 600)]
     pub(crate) pending_ttl_secs: u64,
+    /// A reservation's `at` may differ from the server's clock by at most this many seconds
+    /// (0: no check, for replaying recorded traffic).
+    #[arg(long, default_value_t = 300)]
+    pub(crate) reserve_max_skew_secs: u64,
 }
 
 #[derive(Args)]

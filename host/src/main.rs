@@ -189,6 +189,8 @@ fn run(cli: Cli) -> Result<bool> {
             phone_key: ledger_cmd::phone_key_secret(&args.store)?,
             api_token: args.api_token.clone().filter(|t| !t.is_empty()),
             pending_ttl: std::time::Duration::from_secs(args.pending_ttl_secs),
+            max_reserve_skew: (args.reserve_max_skew_secs > 0)
+                .then(|| std::time::Duration::from_secs(args.reserve_max_skew_secs)),
         };
         serve::serve(config)?;
         return Ok(false);

@@ -30,8 +30,11 @@ fn env() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// A server on `db`. The suite replays fixed times of day, so it turns off the check that a
+/// reservation's `at` is near the server's clock (tested on its own below).
 fn serve_db(db: &str) -> Server {
-    start_with(&[], &["--db", db], &env()).unwrap_or_else(|e| panic!("{e}"))
+    start_with(&[], &["--db", db, "--reserve-max-skew-secs", "0"], &env())
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn authed(addr: &str, method: &str, path: &str, body: &Value) -> Reply {
@@ -217,6 +220,21 @@ fn round_trip(db: &str, a: &str) {
     assert_eq!(first["reservation"]["id"], again["reservation"]["id"]);
     assert_eq!(again["replayed"], true);
 
+    // A key reused for another debtor is a conflict, never another debtor's "yes"; the keys of
+    // recorded contacts and of reservations are separate.
+    let mut other = ask("D4", "2026-06-15T15:00:00+08:00");
+    other["idempotency_key"] = json!("dialer-7:reserve-1");
+    let r = authed(a, "POST", "/v1/gate:reserve", &other);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("幂等键"), "{}", r.body);
+    let mut c = contact("D4", "2026-06-15T09:00:00+08:00", "unanswered");
+    c["idempotency_key"] = json!("pbx-call-42");
+    assert_eq!(authed(a, "POST", "/v1/contacts", &c).status, 201);
+    other["idempotency_key"] = json!("pbx-call-42");
+    let r = authed(a, "POST", "/v1/gate:reserve", &other);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.json()["reservation"]["id"].is_string(), "{}", r.body);
+
     // A third party who refused is never called again on that number, from the stored refusal.
     let mut refusal = contact("D3", "2026-06-10T10:00:00+08:00", "refused");
     refusal["party"] = json!("third_party");
@@ -259,7 +277,7 @@ fn round_trip(db: &str, a: &str) {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
         .collect();
-    assert_eq!(lines.len(), 6, "{text}");
+    assert_eq!(lines.len(), 7, "{text}");
     for line in &lines {
         assert_eq!(line["pack"]["id"], "cn-company");
         assert_eq!(line["pack"]["sha256"].as_str().map(str::len), Some(64));
@@ -376,6 +394,26 @@ fn ledger_on_sqlite() {
             "{name} holds a number"
         );
     }
+
+    // With the default check, a reservation is for an attempt made now.
+    let s = start_with(&[], &["--db", &db], &env()).unwrap_or_else(|e| panic!("{e}"));
+    let r = authed(
+        &s.addr,
+        "POST",
+        "/v1/gate:reserve",
+        &ask("D1", "2026-06-15T14:00:00+08:00"),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("预约的时间"), "{}", r.body);
+    let mut now = ask("D1", "");
+    now.as_object_mut().map(|m| m.remove("at"));
+    let r = authed(&s.addr, "POST", "/v1/gate:reserve", &now);
+    assert_eq!(
+        r.status, 200,
+        "without `at` the server's clock decides: {}",
+        r.body
+    );
+    drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

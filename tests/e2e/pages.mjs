@@ -175,14 +175,19 @@ const tests = {
       assert.equal(r.status, 201);
     }
     const page = await open('index.html', { clock: '2026-11-22T02:30:00Z', at: ledgerBase });
+    const asked = [];
+    page.on('request', (r) => { if (r.url().endsWith('/v1/gate')) asked.push(JSON.parse(r.postData() ?? '{}')); });
     await page.locator('#ledger-fields').waitFor();
     assert.match(await page.textContent('#ledger-status'), /联系记录库/);
     await page.fill('#ledger-debtor', 'D-E2E');
     await page.fill('#ledger-phone', '138 0013 8000');
     await page.fill('#ledger-token', LEDGER_TOKEN);
+    await page.press('#ledger-token', 'Tab');
     await page.waitForFunction(() => /全部记录 2 条/.test(document.getElementById('ledger-status').textContent), null, { timeout: 15_000 });
     assert.match(await page.textContent('#counts'), /今日接通 2 \/ 3 · 本号码拨打 2 \/ 6/);
     assert.match(await page.textContent('#clock-verdict'), /可以联系/);
+    // The page asks under the pack it shows, sends the number for the server to hash, and no history.
+    assert.ok(asked.length >= 1 && asked.every((b) => b.pack === 'cn-company' && b.debtor_id === 'D-E2E' && !('history' in b)), JSON.stringify(asked));
     // This collector's connected call goes to the ledger and uses the last slot.
     await page.click('[data-attempt=connected]');
     await page.waitForFunction(() => /全部记录 3 条/.test(document.getElementById('ledger-status').textContent), null, { timeout: 15_000 });
@@ -193,10 +198,12 @@ const tests = {
     assert.ok(listed.contacts.every((c) => c.phone_hash === listed.contacts[0].phone_hash), 'the same number, however it was typed');
     // A wrong token is a clear error in the clock, not a silent local count.
     await page.fill('#ledger-token', 'wrong');
+    await page.press('#ledger-token', 'Tab');
     await page.waitForFunction(() => /API 令牌/.test(document.getElementById('clock-body').textContent), null, { timeout: 15_000 });
     // The browser logs the refused request itself; that one console line is the point here.
     page.errors = page.errors.filter((e) => !/status of 401/.test(e));
     await page.fill('#ledger-token', LEDGER_TOKEN);
+    await page.press('#ledger-token', 'Tab');
     await page.waitForFunction(() => /全部记录 3 条/.test(document.getElementById('ledger-status').textContent), null, { timeout: 15_000 });
     await close(page, 'assistant-ledger.png');
   },

@@ -444,7 +444,7 @@ fn render(
     writeln!(r, "## The server\n")?;
     writeln!(r, "`callguard serve` (warm instances reused, see the README), {} keep-alive connections from a Rust client on loopback, at most {} s or {} requests per connection:\n", loadtest::CONNECTIONS, loadtest::SECONDS, loadtest::PER_CONNECTION)?;
     writeln!(r, "{}", loadtest::table(load))?;
-    writeln!(r, "The `/v1/gate:reserve` rows run with the contact ledger (`--db`): a SQLite file in the temporary directory, or a throwaway PostgreSQL cluster on loopback (`testkit`, fsync on). Each request reserves for one of many debtors, and each debtor is asked four times: three reservations fit the daily limit of connected calls, the fourth is refused. Every request reads the debtor's history, runs the module's `gate`, stores the decision and, when allowed, the pending attempt, all in one transaction under the debtor's lock. On SQLite every commit waits for its fsync, and writers take turns.\n")?;
+    writeln!(r, "The `/v1/gate:reserve` rows run with the contact ledger (`--db`): a SQLite file in the temporary directory, or a throwaway PostgreSQL cluster on loopback (`testkit`, fsync on). The requests replay one fixed time of day (`--reserve-max-skew-secs 0`). Each request reserves for one of many debtors, and each debtor is asked four times: three reservations fit the daily limit of connected calls, the fourth is refused. Every request reads the debtor's history, runs the module's `gate`, stores the decision and, when allowed, the pending attempt, all in one transaction under the debtor's lock. On SQLite every commit waits for its fsync, and writers take turns.\n")?;
 
     writeln!(r, "## Size and the page\n")?;
     writeln!(r, "| artifact | raw | gzip -9 |\n| --- | --- | --- |")?;

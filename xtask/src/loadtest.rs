@@ -240,7 +240,8 @@ pub fn run(root: &Path, bin: &Path) -> Result<Vec<(String, Outcome)>> {
 /// times (three reservations fit the daily limit of connected calls, the fourth is refused),
 /// each decision read from and written to the store in one transaction.
 fn reserve_load(root: &Path, bin: &Path, db: &str) -> Result<Outcome> {
-    let (mut child, addr) = serve_with(root, bin, &["--db", db])?;
+    // The workload replays one fixed time of day, so the reservation clock check is off.
+    let (mut child, addr) = serve_with(root, bin, &["--db", db, "--reserve-max-skew-secs", "0"])?;
     let bodies: Bodies = Arc::new(|thread, i| {
         serde_json::json!({
             "debtor_id": format!("L{thread}-{}", i / 4),

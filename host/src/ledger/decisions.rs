@@ -138,6 +138,18 @@ impl Ledger {
             }
         }
 
+        if let (Some(_), Some(skew)) = (&request.reserve, self.options.max_reserve_skew) {
+            let skew_ms = i64::try_from(skew.as_millis()).unwrap_or(i64::MAX);
+            if at_ms.abs_diff(now) > skew_ms.unsigned_abs() {
+                return Err(LedgerError::Invalid(format!(
+                    "预约的时间 `at` = `{at}` 与服务器时间 {} 相差超过 {} 秒：预约只针对现在要拨打的电话，请检查外呼系统的时钟，或省略 `at` (a reservation is for an attempt made now)",
+                    rfc3339_ms(now),
+                    skew.as_secs()
+                ))
+                .into());
+            }
+        }
+
         let mut tx = self
             .begin_for(&request.debtor_id, request.reserve.is_some())
             .await?;
@@ -146,7 +158,7 @@ impl Ledger {
             .as_ref()
             .and_then(|m| m.idempotency_key.as_ref())
         {
-            if let Some(answer) = replay(&mut tx, key).await? {
+            if let Some(answer) = replay(&mut tx, key, &request.debtor_id).await? {
                 tx.rollback().await?;
                 return Ok(Decided {
                     answer,
@@ -189,7 +201,9 @@ impl Ledger {
             .bind(&phone_hash)
             .bind(&channel)
             .bind(&meta.collector_id)
-            .bind(&meta.idempotency_key)
+            // A reservation's key lives with its decision (`gate_decisions`), so the keys of
+            // recorded contacts and of reservations never collide.
+            .bind(None::<String>)
             .bind(now)
             .bind(expires)
             .execute(&mut *tx)
@@ -229,25 +243,37 @@ impl Ledger {
         })
     }
 
-    /// A transaction that, for a reservation, holds the debtor until it ends: on SQLite the
-    /// database's write lock from the first statement (`BEGIN IMMEDIATE`), on PostgreSQL an
-    /// advisory lock on the debtor id, so reservations for other debtors go on in parallel.
+    /// The transaction a decision runs in.
+    ///
+    /// On SQLite it takes the database's write lock from its first statement (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads and then writes fails at once with "database
+    /// is locked" when another writer got in between, whatever the busy timeout. On PostgreSQL a
+    /// reservation holds an advisory lock on the debtor id until the transaction ends, so
+    /// reservations for other debtors go on in parallel; READ COMMITTED is asked for explicitly,
+    /// because the history read must see what the previous holder of the lock committed (under
+    /// REPEATABLE READ the snapshot would predate the wait).
     async fn begin_for(
         &self,
         debtor_id: &str,
         exclusive: bool,
     ) -> Result<Transaction<'static, Any>, LedgerError> {
-        match (self.backend, exclusive) {
-            (Backend::Sqlite, true) => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
-            (Backend::Postgres, true) => {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock($1)) AS held")
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self
+                    .pool
+                    .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+                    .await?;
+                if exclusive {
+                    sqlx::query(
+                        "SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock($1)) AS held",
+                    )
                     .bind(lock_key(debtor_id))
                     .fetch_one(&mut *tx)
                     .await?;
+                }
                 Ok(tx)
             }
-            (_, false) => Ok(self.pool.begin().await?),
         }
     }
 
@@ -333,12 +359,20 @@ impl Ledger {
 async fn replay(
     tx: &mut Transaction<'static, Any>,
     key: &str,
+    debtor_id: &str,
 ) -> Result<Option<Map<String, Value>>, LedgerError> {
-    let row = sqlx::query("SELECT answer FROM gate_decisions WHERE idempotency_key = $1")
-        .bind(key)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row =
+        sqlx::query("SELECT debtor_id, answer FROM gate_decisions WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_optional(&mut **tx)
+            .await?;
     let Some(row) = row else { return Ok(None) };
+    let stored_debtor: String = row.try_get("debtor_id")?;
+    if stored_debtor != debtor_id {
+        return Err(LedgerError::Conflict(format!(
+            "幂等键 `{key}` 已用于客户 `{stored_debtor}` 的预约，不能再用于客户 `{debtor_id}` (idempotency key reused for another debtor)"
+        )));
+    }
     let text: String = row.try_get("answer")?;
     match serde_json::from_str(&text) {
         Ok(Value::Object(mut answer)) => {

@@ -57,6 +57,14 @@ impl std::error::Error for LedgerError {}
 
 impl From<sqlx::Error> for LedgerError {
     fn from(e: sqlx::Error) -> Self {
+        // Two requests racing with the same key for different debtors meet at a unique index.
+        if e.as_database_error()
+            .is_some_and(|d| d.is_unique_violation())
+        {
+            return LedgerError::Conflict(format!(
+                "该幂等键已被另一条记录使用 (idempotency key already used): {e}"
+            ));
+        }
         LedgerError::Unavailable(format!(
             "联系记录库暂不可用 (ledger store unavailable): {e}"
         ))
@@ -71,6 +79,9 @@ pub struct LedgerOptions {
     /// How long a request waits for a database connection before it is answered 503.
     pub acquire_timeout: Duration,
     pub max_connections: u32,
+    /// How far a reservation's `at` may be from the server's clock (`None`: any time, for
+    /// replaying recorded traffic in tests and benchmarks).
+    pub max_reserve_skew: Option<Duration>,
 }
 
 impl Default for LedgerOptions {
@@ -79,6 +90,7 @@ impl Default for LedgerOptions {
             pending_ttl: Duration::from_secs(10 * 60),
             acquire_timeout: Duration::from_secs(3),
             max_connections: 8,
+            max_reserve_skew: Some(Duration::from_secs(300)),
         }
     }
 }

@@ -73,7 +73,7 @@ pub(super) fn require_json(headers: &HeaderMap) -> std::result::Result<(), Failu
         Err(Failure::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            format!("send `Content-Type: application/json`, not `{ct}`"),
+            format!("请以 `Content-Type: application/json` 发送，收到的是 `{ct}` (send JSON)"),
         ))
     }
 }
@@ -83,7 +83,10 @@ pub(super) fn utf8(body: &Bytes) -> std::result::Result<&str, Failure> {
         Failure::new(
             StatusCode::BAD_REQUEST,
             "invalid_utf8",
-            format!("the body is not valid UTF-8 (offset {})", e.valid_up_to()),
+            format!(
+                "请求体不是有效的 UTF-8（第 {} 字节处）(the body is not valid UTF-8)",
+                e.valid_up_to()
+            ),
         )
     })
 }
@@ -93,7 +96,7 @@ pub(super) fn parse_json(text: &str) -> std::result::Result<Value, Failure> {
         Failure::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
-            format!("invalid JSON body: {e}"),
+            format!("请求体不是有效的 JSON (invalid JSON body): {e}"),
         )
     })
 }

@@ -271,11 +271,13 @@ pub(super) async fn ledger_gate(
         let ledger = authorized(state, headers)?;
         let request = gate_request(body, pack, reserve)?;
         let st = state.clone();
+        // The worker first, then the debtor's lock: queueing never happens under the lock.
+        let permit = state.worker().await?;
         let decided = ledger
             .decide(request, |call| async move {
                 let input = call.to_string();
                 let (mut answer, sha) = st
-                    .run(move |session, runtime| {
+                    .run_on(permit, move |session, runtime| {
                         let answer = super::failure::as_object(session.call(Op::Gate, &input)?)?;
                         Ok((answer, runtime.module.sha256.clone()))
                     })
@@ -315,7 +317,7 @@ pub(super) async fn reserve(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let response = match json_object(&headers, &body) {
+    let response = match authorized(&state, &headers).and_then(|_| json_object(&headers, &body)) {
         Ok(map) => ledger_gate(&state, &headers, map, q.pack, true, "/v1/gate:reserve").await,
         Err(f) => f.into_response(),
     };

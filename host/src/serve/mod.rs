@@ -58,6 +58,8 @@ pub struct ServeConfig {
     pub api_token: Option<String>,
     /// A reservation with no outcome after this long counts as unanswered.
     pub pending_ttl: Duration,
+    /// How far a reservation's `at` may be from the server's clock (`None`: no check).
+    pub max_reserve_skew: Option<Duration>,
 }
 
 struct AppState {
@@ -119,6 +121,7 @@ async fn open_ledger(config: &ServeConfig) -> Result<Option<Ledger>> {
     let key = callguard_host::ledger::phone::PhoneKey::new(secret).map_err(anyhow::Error::msg)?;
     let options = callguard_host::ledger::LedgerOptions {
         pending_ttl: config.pending_ttl,
+        max_reserve_skew: config.max_reserve_skew,
         ..Default::default()
     };
     let ledger = Ledger::open(url, key, options).await?;

@@ -218,22 +218,36 @@ impl AppState {
         self: &Arc<Self>,
         work: impl FnOnce(&mut Session, &Runtime) -> std::result::Result<T, CallError> + Send + 'static,
     ) -> std::result::Result<T, Failure> {
-        let permit = match tokio::time::timeout(
-            self.config.queue_wait,
-            self.workers.clone().acquire_owned(),
-        )
-        .await
+        let permit = self.worker().await?;
+        self.run_on(permit, work).await
+    }
+
+    /// A worker slot, waiting at most the queue wait (503 past it). The ledger takes one before
+    /// it locks a debtor, so a lock is never held while the request queues for a worker.
+    pub(super) async fn worker(
+        self: &Arc<Self>,
+    ) -> std::result::Result<tokio::sync::OwnedSemaphorePermit, Failure> {
+        match tokio::time::timeout(self.config.queue_wait, self.workers.clone().acquire_owned())
+            .await
         {
-            Ok(Ok(permit)) => permit,
+            Ok(Ok(permit)) => Ok(permit),
             _ => {
                 self.metrics.rejected.inc();
-                return Err(Failure::new(
+                Err(Failure::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "overloaded",
-                    "every worker is busy; retry shortly",
-                ));
+                    "所有工作线程都在忙，请稍后重试 (every worker is busy; retry shortly)",
+                ))
             }
-        };
+        }
+    }
+
+    /// [`AppState::run`] on a worker slot already taken.
+    pub(super) async fn run_on<T: Send + 'static>(
+        self: &Arc<Self>,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        work: impl FnOnce(&mut Session, &Runtime) -> std::result::Result<T, CallError> + Send + 'static,
+    ) -> std::result::Result<T, Failure> {
         let runtime = self.current();
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -252,7 +266,7 @@ impl AppState {
                     StatusCode::SERVICE_UNAVAILABLE,
                     "timeout",
                     format!(
-                        "the request ran past the {} ms timeout",
+                        "请求超过 {} 毫秒的时限 (the request ran past the timeout)",
                         self.config.timeout.as_millis()
                     ),
                 ))
