@@ -4,9 +4,7 @@ use crate::bad;
 use crate::cli::{LedgerCommand, StoreArgs};
 use anyhow::{anyhow, Context as _, Result};
 use callguard_host::ledger::phone::PhoneKey;
-use callguard_host::ledger::{
-    DecideError, GateRequest, Ledger, LedgerError, LedgerOptions, ReserveMeta,
-};
+use callguard_host::ledger::{DecideError, GateRequest, Ledger, LedgerError, LedgerOptions};
 use serde_json::{json, Map, Value};
 use std::io::Write;
 
@@ -63,33 +61,20 @@ pub(crate) fn gate_on_ledger(
     reserve: bool,
     decide: impl FnOnce(&Value) -> Result<Map<String, Value>>,
 ) -> Result<Map<String, Value>> {
-    let Value::Object(mut contact) = contact else {
+    let Value::Object(contact) = contact else {
         return Err(bad(
             "联系请求应为 JSON 对象 (the contact must be a JSON object)",
         ));
     };
-    let mut take = |field: &str| -> Result<Option<String>> {
-        match contact.remove(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(bad(format!("`{field}` 应为字符串，收到 `{other}`"))),
-        }
-    };
-    let debtor_id = take("debtor_id")?.ok_or_else(|| {
-        bad("使用 --db 时联系请求需要 `debtor_id` (the contact needs a debtor_id)")
-    })?;
-    let meta = ReserveMeta {
-        debt_id: take("debt_id")?,
-        collector_id: take("collector_id")?,
-        idempotency_key: take("idempotency_key")?,
-    };
+    let request =
+        GateRequest::from_body(contact, Some(pack.to_string()), reserve).map_err(ledger_error)?;
+    if request.debtor_id.is_empty() {
+        return Err(bad(
+            "使用 --db 时联系请求需要 `debtor_id` (the contact needs a debtor_id)",
+        ));
+    }
     let (runtime, ledger) = open(store)?;
-    let request = GateRequest {
-        debtor_id,
-        pack: Some(pack.to_string()),
-        contact,
-        reserve: reserve.then_some(meta),
-    };
+
     let decided = runtime.block_on(async {
         let result = ledger
             .decide(request, |call| std::future::ready(decide(&call)))

@@ -32,6 +32,57 @@ pub struct GateRequest {
     pub reserve: Option<ReserveMeta>,
 }
 
+/// Fields of a gate request that are the ledger's, not the module's contact.
+const LEDGER_FIELDS: [&str; 4] = ["debtor_id", "debt_id", "collector_id", "idempotency_key"];
+
+impl GateRequest {
+    /// A request from a gate body: the flat contact form (`{"debtor_id", "at", …}`) or the full
+    /// call form (`{"pack", "debtor_id", "contact": {…}}`); `pack` applies when the body names
+    /// none.
+    pub fn from_body(
+        mut body: Map<String, Value>,
+        pack: Option<String>,
+        reserve: bool,
+    ) -> Result<Self, LedgerError> {
+        let pack = match body.remove("pack") {
+            Some(Value::String(p)) => Some(p),
+            _ => pack,
+        };
+        let mut contact = match body.remove("contact") {
+            Some(Value::Object(mut c)) => {
+                for field in LEDGER_FIELDS {
+                    if let Some(v) = body.remove(field) {
+                        c.insert(field.into(), v);
+                    }
+                }
+                c
+            }
+            _ => body,
+        };
+        let mut take = |field: &str| -> Result<Option<String>, LedgerError> {
+            match contact.remove(field) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(other) => Err(LedgerError::Invalid(format!(
+                    "`{field}` 应为字符串，收到 `{other}`"
+                ))),
+            }
+        };
+        let debtor_id = take("debtor_id")?.unwrap_or_default();
+        let meta = ReserveMeta {
+            debt_id: take("debt_id")?,
+            collector_id: take("collector_id")?,
+            idempotency_key: take("idempotency_key")?,
+        };
+        Ok(GateRequest {
+            debtor_id,
+            pack,
+            contact,
+            reserve: reserve.then_some(meta),
+        })
+    }
+}
+
 /// A decision made and stored.
 #[derive(Debug)]
 pub struct Decided {

@@ -8,9 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use callguard_host::ledger::{
-    ContactInput, DecideError, GateRequest, Ledger, LedgerError, ReserveMeta,
-};
+use callguard_host::ledger::{ContactInput, DecideError, GateRequest, Ledger, LedgerError};
 use callguard_host::module::Op;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -71,6 +69,21 @@ fn json_object(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, 
     }
 }
 
+/// The body as `T`, or a 400 whose message says what was expected.
+fn typed_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &Bytes,
+    expected: &str,
+) -> Result<T, Failure> {
+    serde_json::from_value(Value::Object(json_object(headers, body)?)).map_err(|e| {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            format!("{expected} ({e})"),
+        )
+    })
+}
+
 fn success(status: StatusCode, mut body: Map<String, Value>) -> Response {
     body.insert("type".into(), json!("success"));
     (status, axum::Json(Value::Object(body))).into_response()
@@ -112,13 +125,7 @@ pub(super) async fn record_contact(
     let response = async {
         let ledger = authorized(&state, &headers)?;
         let input: ContactInput =
-            serde_json::from_value(Value::Object(json_object(&headers, &body)?)).map_err(|e| {
-                Failure::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_input",
-                    format!("联系记录格式不对 (invalid contact): {e}"),
-                )
-            })?;
+            typed_body(&headers, &body, "联系记录格式不对 (invalid contact)")?;
         let (contact, new) = ledger.record(input).await?;
         let mut out = Map::new();
         out.insert("contact".into(), contact);
@@ -189,14 +196,11 @@ pub(super) async fn complete_contact(
     let started = Instant::now();
     let response = async {
         let ledger = authorized(&state, &headers)?;
-        let body: OutcomeBody =
-            serde_json::from_value(Value::Object(json_object(&headers, &body)?)).map_err(|e| {
-                Failure::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_input",
-                    format!("需要 `{{\"outcome\": \"connected|unanswered|refused\"}}` ({e})"),
-                )
-            })?;
+        let body: OutcomeBody = typed_body(
+            &headers,
+            &body,
+            "需要 `{\"outcome\": \"connected|unanswered|refused\"}`",
+        )?;
         let contact = ledger.complete(&id, &body.outcome).await?;
         let mut out = Map::new();
         out.insert("contact".into(), contact);
@@ -205,57 +209,6 @@ pub(super) async fn complete_contact(
     .await
     .unwrap_or_else(IntoResponse::into_response);
     finish(&state, "/v1/contacts/outcome", started, response)
-}
-
-/// Fields of a ledger gate request that are the ledger's, not the module's contact.
-const LEDGER_FIELDS: [&str; 4] = ["debtor_id", "debt_id", "collector_id", "idempotency_key"];
-
-/// Splits a gate body into the ledger's request: the flat contact form (`{"debtor_id", "at",
-/// …}`) or the full call form (`{"pack", "debtor_id", "contact": {…}}`).
-fn gate_request(
-    mut body: Map<String, Value>,
-    pack: Option<String>,
-    reserve: bool,
-) -> Result<GateRequest, Failure> {
-    let pack = match body.remove("pack") {
-        Some(Value::String(p)) => Some(p),
-        _ => pack,
-    };
-    let mut contact = match body.remove("contact") {
-        Some(Value::Object(c)) => {
-            let mut c = c;
-            for field in LEDGER_FIELDS {
-                if let Some(v) = body.remove(field) {
-                    c.insert(field.into(), v);
-                }
-            }
-            c
-        }
-        _ => body,
-    };
-    let mut take = |field: &str| -> Result<Option<String>, Failure> {
-        match contact.remove(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(Failure::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_input",
-                format!("`{field}` 应为字符串，收到 `{other}`"),
-            )),
-        }
-    };
-    let debtor_id = take("debtor_id")?.unwrap_or_default();
-    let meta = ReserveMeta {
-        debt_id: take("debt_id")?,
-        collector_id: take("collector_id")?,
-        idempotency_key: take("idempotency_key")?,
-    };
-    Ok(GateRequest {
-        debtor_id,
-        pack,
-        contact,
-        reserve: reserve.then_some(meta),
-    })
 }
 
 /// Decides on the stored history; with `reserve`, records the pending attempt when allowed.
@@ -269,7 +222,7 @@ pub(super) async fn ledger_gate(
 ) -> Response {
     let result = async {
         let ledger = authorized(state, headers)?;
-        let request = gate_request(body, pack, reserve)?;
+        let request = GateRequest::from_body(body, pack, reserve)?;
         let st = state.clone();
         // The worker first, then the debtor's lock: queueing never happens under the lock.
         let permit = state.worker().await?;
