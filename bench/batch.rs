@@ -70,6 +70,8 @@ pub fn batch(n: usize) -> Vec<Transcript> {
             Transcript {
                 id: Some(format!("batch-{i}")),
                 dpd: Some(1 + next(120) as u32),
+                meta: Default::default(),
+                notes: Vec::new(),
                 turns,
             }
         })
@@ -95,6 +97,8 @@ pub fn repeated_call(call: &Transcript, times: usize) -> Transcript {
     Transcript {
         id: call.id.clone(),
         dpd: call.dpd,
+        meta: call.meta.clone(),
+        notes: call.notes.clone(),
         turns: (0..times)
             .flat_map(|_| call.turns.iter().cloned())
             .collect(),

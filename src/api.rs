@@ -8,7 +8,7 @@ use crate::pack::{Calling, Notice, Pack, Stage, StageView, ThirdPartyPolicy};
 use crate::practice::{Practice, PracticeCall};
 use crate::scenario::Goal;
 use crate::score::Scorecard;
-use crate::transcript::{Format, Transcript};
+use crate::transcript::{Format, ParseOptions, Transcript};
 use serde::{Deserialize, Serialize};
 
 /// Which pack produced an answer.
@@ -95,9 +95,9 @@ pub struct CheckAnswer {
 pub struct ScoreCall {
     #[serde(default)]
     pub pack: Option<String>,
-    /// A transcript as JSON turns…
+    /// A transcript as JSON: our turns with call metadata, or a speech-to-text result…
     #[serde(default)]
-    pub transcript: Option<Transcript>,
+    pub transcript: Option<serde_json::Value>,
     /// …or the text of a transcript file in `format`.
     #[serde(default)]
     pub content: Option<String>,
@@ -108,6 +108,9 @@ pub struct ScoreCall {
     /// Call id, e.g. the file name; the transcript's own id wins when it has one.
     #[serde(default)]
     pub id: Option<String>,
+    /// In a speech-to-text result, the channel (or speaker, from 0) of the agent.
+    #[serde(default)]
+    pub agent_channel: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -123,6 +126,8 @@ pub struct ScoreAnswer {
 pub struct ParseCall {
     pub content: String,
     pub format: String,
+    #[serde(default)]
+    pub agent_channel: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -379,8 +384,11 @@ impl Engine {
     pub fn score_call(&self, call: &ScoreCall) -> Result<ScoreAnswer, Problem> {
         let compiled = self.pack_for(&call.pack)?;
         let dpd = parse_dpd(call.dpd)?;
+        let options = ParseOptions {
+            agent_channel: call.agent_channel.unwrap_or(0),
+        };
         let mut transcript = match (&call.transcript, &call.content) {
-            (Some(t), None) => t.clone(),
+            (Some(t), None) => crate::transcript::from_value(t.clone(), options)?,
             (None, Some(content)) => {
                 let format = call
                     .format
@@ -388,7 +396,7 @@ impl Engine {
                     .unwrap_or("json")
                     .parse::<Format>()
                     .map_err(|e| Problem::new("invalid_input", e).field("format"))?;
-                crate::transcript::parse(content, format)?
+                crate::transcript::parse_with(content, format, options)?
             }
             _ => {
                 return Err(Problem::new(
@@ -427,8 +435,11 @@ impl Engine {
             .format
             .parse::<Format>()
             .map_err(|e| Problem::new("invalid_input", e).field("format"))?;
+        let options = ParseOptions {
+            agent_channel: call.agent_channel.unwrap_or(0),
+        };
         Ok(ParseAnswer {
-            transcript: crate::transcript::parse(&call.content, format)?,
+            transcript: crate::transcript::parse_with(&call.content, format, options)?,
         })
     }
 
@@ -507,13 +518,20 @@ pub fn envelope<T: Serialize>(result: Result<T, Vec<Problem>>) -> String {
 /// Parses a call's JSON with an error that says where.
 pub fn parse_call<T: for<'de> Deserialize<'de>>(json: &str) -> Result<T, Vec<Problem>> {
     serde_json::from_str(json).map_err(|e| {
-        vec![
-            Problem::new("invalid_json", format!("invalid call: {e}")).at(Location {
-                line: Some(e.line()),
-                column: Some(e.column()),
-                ..Location::default()
-            }),
-        ]
+        let location = Location {
+            line: Some(e.line()),
+            column: Some(e.column()),
+            ..Location::default()
+        };
+        let problem = match crate::suggest::did_you_mean(&e.to_string()) {
+            Some((unknown, meant)) => Problem::new(
+                "invalid_json",
+                format!("调用中有未知字段 `{unknown}`，是否想写 `{meant}`？拼错的字段会改变判断，所以不予接受 (invalid call: {e})"),
+            )
+            .help(format!("did you mean `{meant}`?")),
+            None => Problem::new("invalid_json", format!("调用格式不对 (invalid call): {e}")),
+        };
+        vec![problem.at(location)]
     })
 }
 

@@ -25,6 +25,7 @@ pub mod rewrite;
 pub mod scenario;
 pub mod score;
 pub mod similar;
+pub mod suggest;
 pub mod transcript;
 #[cfg(feature = "web")]
 pub mod web;

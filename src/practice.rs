@@ -119,6 +119,8 @@ fn transcript_of(scenario: &Scenario, turns: &[PracticeTurn]) -> Transcript {
     Transcript {
         id: Some(scenario.id.clone()),
         dpd: Some(scenario.dpd),
+        meta: Default::default(),
+        notes: Vec::new(),
         turns: turns
             .iter()
             .map(|t| Turn {

@@ -7,7 +7,7 @@ use crate::compiled::{CompiledPack, Cues};
 use crate::model::{Category, Channel, Context, Finding, Party, Severity};
 use crate::normalize::Normalized;
 use crate::pack::CallCheck;
-use crate::transcript::{Speaker, Transcript};
+use crate::transcript::{CallMeta, Speaker, Transcript};
 use regex::{Regex, RegexSet, SetMatches};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -61,6 +61,12 @@ pub struct Scorecard {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub promise: Option<PromiseSummary>,
     pub timeline: Vec<TurnState>,
+    /// The call's metadata (collector, team, time …) as the transcript carried it.
+    #[serde(skip_serializing_if = "CallMeta::is_empty")]
+    pub meta: CallMeta,
+    /// What the reader or the scorer had to assume: no DPD, speakers taken from a channel.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 struct CallState {
@@ -466,7 +472,22 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
         vulnerable: state.vulnerable,
         promise,
         timeline,
+        meta: transcript.meta.clone(),
+        notes: score_notes(transcript, dpd),
     }
+}
+
+/// The reader's notes, and one more when no DPD was given: then every stage's rules apply and
+/// there is no stage guidance, which a reviewer should know before trusting the score.
+fn score_notes(transcript: &Transcript, dpd: Option<u32>) -> Vec<String> {
+    let mut notes = transcript.notes.clone();
+    if dpd.is_none() {
+        notes.push(
+            "未提供逾期天数（DPD）：按所有阶段的规则检查，没有阶段指引；请用 --dpd 或文件头 `# dpd: 12` 指定 (no DPD: the rules of every stage applied)"
+                .to_string(),
+        );
+    }
+    notes
 }
 
 #[cfg(test)]
@@ -479,6 +500,8 @@ mod tests {
         Transcript {
             id: None,
             dpd: Some(20),
+            meta: Default::default(),
+            notes: Vec::new(),
             turns: lines
                 .iter()
                 .map(|(speaker, text)| Turn {

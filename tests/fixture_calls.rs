@@ -48,6 +48,7 @@ pub fn scorecard(engine: &Engine, dir: &Path, file: &str, dpd: u32) -> serde_jso
             .file_stem()
             .and_then(|s| s.to_str())
             .map(str::to_string),
+        agent_channel: None,
     };
     let answer = engine
         .score_call(&call)

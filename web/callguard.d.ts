@@ -75,16 +75,32 @@ export interface StageView {
 export interface CheckAnswer { pack: PackStamp; findings: Finding[]; stage?: StageView }
 
 export interface Turn { speaker: Speaker; text: string; start?: number; end?: number }
-export interface Transcript { id?: string | null; dpd?: number | null; turns: Turn[] }
+/** Call metadata a transcript carried (JSON fields, `# key: value` headers, WebVTT NOTEs). */
+export interface CallMeta {
+  call_id?: string;
+  agent_id?: string;
+  agent_name?: string;
+  team?: string;
+  started_at?: string;
+  /** `outbound` (呼出), `inbound` (呼入), or the source's own word. */
+  direction?: string;
+  debtor_id?: string;
+  /** Every other field of the source, as it was. */
+  extra?: Record<string, unknown>;
+}
+export interface Transcript { id?: string | null; dpd?: number | null; meta?: CallMeta; notes?: string[]; turns: Turn[] }
 export interface ScoreCall {
   pack?: string;
-  transcript?: Transcript;
+  /** Our turns (with metadata) or a speech-to-text result (Aliyun, Tencent, iFlytek, FunASR, Whisper/WhisperX). */
+  transcript?: Transcript | Record<string, unknown> | unknown[];
   content?: string;
   format?: "json" | "text" | "txt" | "vtt" | "webvtt" | "srt";
   dpd?: number;
   id?: string;
+  /** In a speech-to-text result, the channel or speaker (from 0) that is the agent. */
+  agent_channel?: number;
 }
-export interface ParseCall { content: string; format: "json" | "text" | "txt" | "vtt" | "webvtt" | "srt" }
+export interface ParseCall { content: string; format: "json" | "text" | "txt" | "vtt" | "webvtt" | "srt"; agent_channel?: number }
 export interface ParseAnswer { transcript: Transcript }
 export interface Deduction { category: Category; points: number; findings: number }
 export interface PromiseSummary { turn: number; concrete: boolean; days?: number }
@@ -109,6 +125,9 @@ export interface Scorecard {
   vulnerable: boolean;
   promise?: PromiseSummary;
   timeline: TurnState[];
+  meta?: CallMeta;
+  /** What the reader or scorer assumed: no DPD, speakers taken from a channel. */
+  notes?: string[];
 }
 export interface ScoreAnswer extends Scorecard { pack: PackStamp }
 

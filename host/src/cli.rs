@@ -175,6 +175,10 @@ pub(crate) struct ScoreArgs {
     /// Format for every file (json, text, vtt, srt) instead of guessing from the extension.
     #[arg(long)]
     pub(crate) format: Option<String>,
+    /// In a speech-to-text result (Aliyun, Tencent, iFlytek, FunASR, WhisperX), the channel or
+    /// speaker (from 0) that is the agent.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) agent_channel: u32,
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
 }

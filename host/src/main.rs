@@ -313,7 +313,7 @@ fn score_file(host: &mut Host, args: &ScoreArgs, path: &Path) -> Result<Map<Stri
         .and_then(|s| s.to_str())
         .unwrap_or("")
         .to_string();
-    let call = json!({ "pack": args.pack, "content": content, "format": format, "dpd": args.dpd, "id": id });
+    let call = json!({ "pack": args.pack, "content": content, "format": format, "dpd": args.dpd, "id": id, "agent_channel": args.agent_channel });
     host.call(Op::Score, &call)
 }
 

@@ -92,6 +92,8 @@ pub(super) fn utf8(body: &Bytes) -> std::result::Result<&str, Failure> {
 }
 
 pub(super) fn parse_json(text: &str) -> std::result::Result<Value, Failure> {
+    // Windows tools often save JSON with a UTF-8 byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     serde_json::from_str(text).map_err(|e| {
         Failure::new(
             StatusCode::BAD_REQUEST,

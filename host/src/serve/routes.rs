@@ -81,14 +81,17 @@ pub(super) struct ScoreQuery {
     dpd: Option<i64>,
     format: Option<String>,
     id: Option<String>,
+    agent_channel: Option<u32>,
 }
 
-/// A score call from a JSON body: a transcript (`turns`) or a full score call.
+/// A score call from a JSON body: a full score call (`transcript` or `content`), or else the
+/// transcript itself — our turns or a speech-to-text result.
 pub(super) fn score_call_from_json(body: Value, q: &ScoreQuery) -> Value {
-    let mut call = if body.get("turns").is_some() {
-        json!({ "transcript": body })
-    } else {
+    let is_call = body.get("transcript").is_some() || body.get("content").is_some();
+    let mut call = if is_call {
         body
+    } else {
+        json!({ "transcript": body })
     };
     if let Value::Object(map) = &mut call {
         if let Some(p) = &q.pack {
@@ -99,6 +102,9 @@ pub(super) fn score_call_from_json(body: Value, q: &ScoreQuery) -> Value {
         }
         if let Some(id) = &q.id {
             map.entry("id").or_insert_with(|| json!(id));
+        }
+        if let Some(c) = q.agent_channel {
+            map.entry("agent_channel").or_insert_with(|| json!(c));
         }
     }
     call
@@ -121,7 +127,7 @@ pub(super) async fn score(
             parse_json(text).map(|v| score_call_from_json(v, &q))
         } else if ct.starts_with("text/") || q.format.is_some() {
             let format = q.format.clone().unwrap_or_else(|| if ct.starts_with("text/vtt") { "vtt".into() } else { "text".into() });
-            Ok(json!({ "content": text, "format": format, "pack": q.pack, "dpd": q.dpd, "id": q.id }))
+            Ok(json!({ "content": text, "format": format, "pack": q.pack, "dpd": q.dpd, "id": q.id, "agent_channel": q.agent_channel }))
         } else {
             Err(Failure::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
