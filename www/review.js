@@ -21,14 +21,20 @@ function formatOf(name) {
 
 function scoreOne(call) {
   const dpd = Number.parseInt($('dpd').value, 10);
+  const channel = Number.parseInt($('agent-channel').value, 10);
+  const agent_channel = Number.isFinite(channel) && channel >= 0 ? channel : 0;
+  const parsed = engine.parseTranscript({ content: call.content, format: call.format, agent_channel });
+  // The page's DPD is the default: a file that states its own (a `# dpd:` header, a JSON `dpd`)
+  // keeps it.
+  const own = parsed.type === 'success' ? parsed.transcript.dpd : null;
   const answer = engine.scoreTranscript({
     pack: $('pack').value,
     content: call.content,
     format: call.format,
-    dpd: Number.isFinite(dpd) && call.format !== 'json' ? dpd : undefined,
+    dpd: own == null && Number.isFinite(dpd) ? dpd : undefined,
     id: call.name,
+    agent_channel,
   });
-  const parsed = engine.parseTranscript({ content: call.content, format: call.format });
   call.card = answer.type === 'success' ? answer : null;
   call.error = answer.type === 'success' ? null : problems(answer);
   call.turns = parsed.type === 'success' ? parsed.transcript.turns : [];
@@ -148,7 +154,7 @@ $('calls').addEventListener('click', (e) => {
   $('detail').scrollIntoView({ behavior: 'smooth' });
 });
 for (const id of ['category', 'severity']) $(id).addEventListener('change', render);
-for (const id of ['pack', 'dpd']) $(id).addEventListener('change', rescoreAll);
+for (const id of ['pack', 'dpd', 'agent-channel']) $(id).addEventListener('change', rescoreAll);
 $('clear').addEventListener('click', () => { calls.length = 0; selected = null; render(); });
 $('samples').addEventListener('click', async () => {
   const list = await (await fetch('samples/index.json')).json();

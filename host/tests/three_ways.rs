@@ -12,14 +12,14 @@
     reason = "test helpers fail the test by panicking; test JSON is indexed directly"
 )]
 
+mod support;
+
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use support::root;
 
 /// Runs `program` with `input` on stdin and returns its stdout lines as JSON.
 fn json_lines(mut cmd: Command, input: &str) -> Vec<Value> {
@@ -268,6 +268,101 @@ fn gate_and_practice_answer_the_same() {
         assert_eq!(
             browser, &native,
             "{call}: browser package and native disagree"
+        );
+    }
+}
+
+/// Transcripts as QA teams receive them (tests/transcripts: a BOM and CRLF, times before the
+/// labels, metadata headers, JSON with call metadata, SRT and WebVTT with a DPD header, and every
+/// speech-to-text vendor's result) give the same scorecard natively, in the browser package,
+/// from the CLI and from `callguard serve`.
+#[test]
+fn transcripts_as_they_arrive_score_the_same_everywhere() {
+    let engine = callguard::Engine::with_embedded_packs().unwrap_or_else(|p| panic!("{p:?}"));
+    let dir = root().join("tests/transcripts");
+    let mut files: Vec<String> = Vec::new();
+    for sub in ["", "asr"] {
+        for entry in std::fs::read_dir(dir.join(sub)).unwrap_or_else(|e| panic!("{e}")) {
+            let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+            if callguard::transcript::Format::from_path(&path).is_some() {
+                files.push(
+                    path.strip_prefix(&dir)
+                        .unwrap_or(&path)
+                        .display()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 12, "{files:?}");
+    // Speech-to-text results carry no DPD; the others carry their own.
+    let dpd_of = |file: &str| file.starts_with("asr/").then_some(12);
+    let calls: Vec<(&str, Value)> = files
+        .iter()
+        .map(|file| {
+            let content = std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{e}"));
+            let format = callguard::transcript::Format::from_path(Path::new(file))
+                .map(|f| f.as_str())
+                .unwrap_or("json");
+            ("score", json!({"pack": "cn-company", "content": content, "format": format, "dpd": dpd_of(file)}))
+        })
+        .collect();
+    let browser = node(&calls);
+    let server = support::start(&[], &[]);
+    let without_id = |mut v: Value| {
+        if let Some(obj) = v.as_object_mut() {
+            obj.remove("id");
+            obj.remove("module_sha256");
+        }
+        v
+    };
+    for ((file, (_, call)), browser) in files.iter().zip(&calls).zip(browser) {
+        let native = native(callguard::api::score_json(&engine, &call.to_string()));
+        assert_eq!(native["type"], "success", "{file}: {native}");
+        let path = format!("tests/transcripts/{file}");
+        let mut args = vec!["score", "--pack", "cn-company"];
+        let dpd = dpd_of(file).map(|d| d.to_string());
+        if let Some(d) = &dpd {
+            args.extend(["--dpd", d]);
+        }
+        args.push(&path);
+        let cli = host(&args, "");
+        let format = call["format"].as_str().unwrap_or("json");
+        let query = format!(
+            "/v1/score?format={format}{}",
+            dpd.as_ref()
+                .map(|d| format!("&dpd={d}"))
+                .unwrap_or_default()
+        );
+        let content_type = if format == "json" {
+            "application/json"
+        } else {
+            "text/plain"
+        };
+        let served = support::request(
+            &server.addr,
+            "POST",
+            &query,
+            &[("Content-Type", content_type)],
+            call["content"].as_str().unwrap_or("").as_bytes(),
+        );
+        assert_eq!(served.status, 200, "{file}: {}", served.body);
+        let native = without_id(native);
+        assert_eq!(
+            without_id(browser),
+            native,
+            "{file}: browser package and native disagree"
+        );
+        assert_eq!(
+            without_id(cli[0].clone()),
+            native,
+            "{file}: CLI and native disagree"
+        );
+        assert_eq!(
+            without_id(served.json()),
+            native,
+            "{file}: server and native disagree"
         );
     }
 }

@@ -87,7 +87,9 @@ pub(super) struct ScoreQuery {
 /// A score call from a JSON body: a full score call (`transcript` or `content`), or else the
 /// transcript itself — our turns or a speech-to-text result.
 pub(super) fn score_call_from_json(body: Value, q: &ScoreQuery) -> Value {
-    let is_call = body.get("transcript").is_some() || body.get("content").is_some();
+    // A score call's `content` is the file's text; iFlytek's result has an object there.
+    let is_call =
+        body.get("transcript").is_some() || body.get("content").is_some_and(Value::is_string);
     let mut call = if is_call {
         body
     } else {
