@@ -26,6 +26,7 @@ pub mod scenario;
 pub mod score;
 pub mod similar;
 pub mod suggest;
+pub mod timing;
 pub mod transcript;
 #[cfg(feature = "web")]
 pub mod web;

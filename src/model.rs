@@ -96,6 +96,11 @@ named_enum!(
         ContactFrequency => "contact_frequency",
         ThirdPartyContact => "third_party_contact",
         FieldVisit => "field_visit",
+        LongSilence => "long_silence",
+        TalkingOver => "talking_over",
+        FastSpeech => "fast_speech",
+        TalkDominance => "talk_dominance",
+        RepeatedDemand => "repeated_demand",
     }
 );
 

@@ -123,18 +123,18 @@ impl CallState {
 }
 
 /// What a whole-call rule says when it is broken.
-struct CallRule<'a> {
-    id: &'a str,
-    category: Category,
-    severity: Severity,
-    message: String,
-    suggestion: Option<String>,
-    sources: &'a [String],
+pub(crate) struct CallRule<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) category: Category,
+    pub(crate) severity: Severity,
+    pub(crate) message: String,
+    pub(crate) suggestion: Option<String>,
+    pub(crate) sources: &'a [String],
 }
 
 impl CallRule<'_> {
     /// A finding at `turn`, covering `span` of the turn's `text` when there is one.
-    fn at(self, turn: usize, text: &str, span: Option<(usize, usize)>) -> Finding {
+    pub(crate) fn at(self, turn: usize, text: &str, span: Option<(usize, usize)>) -> Finding {
         let (start, end) = span.unwrap_or((0, 0));
         let mut finding = Finding {
             rule: self.id.to_string(),
@@ -439,6 +439,9 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
             findings.push(f);
         }
     }
+    let (timing_findings, timing_notes) =
+        crate::timing::check(&pack.call.timing, &transcript.turns);
+    findings.extend(timing_findings);
     findings.sort_by_key(|f| (f.turn, f.start, f.end));
 
     let mut by_category: BTreeMap<Category, (u32, usize)> = BTreeMap::new();
@@ -473,14 +476,15 @@ pub fn score(compiled: &CompiledPack, transcript: &Transcript, dpd: Option<u32>)
         promise,
         timeline,
         meta: transcript.meta.clone(),
-        notes: score_notes(transcript, dpd),
+        notes: score_notes(transcript, dpd, timing_notes),
     }
 }
 
 /// The reader's notes, and one more when no DPD was given: then every stage's rules apply and
 /// there is no stage guidance, which a reviewer should know before trusting the score.
-fn score_notes(transcript: &Transcript, dpd: Option<u32>) -> Vec<String> {
+fn score_notes(transcript: &Transcript, dpd: Option<u32>, timing: Vec<String>) -> Vec<String> {
     let mut notes = transcript.notes.clone();
+    notes.extend(timing);
     if dpd.is_none() {
         notes.push(
             "未提供逾期天数（DPD）：按所有阶段的规则检查，没有阶段指引；请用 --dpd 或文件头 `# dpd: 12` 指定 (no DPD: the rules of every stage applied)"

@@ -13,7 +13,12 @@ export type Category =
   | "disclosure_before_verification" | "pii_exposure"
   | "minor_contact" | "vulnerable_pressure" | "missing_opening" | "missing_closing"
   | "vague_promise" | "review_needed" | "outside_calling_window" | "contact_frequency" | "third_party_contact"
-  | "field_visit";
+  | "field_visit"
+  | "long_silence"
+  | "talking_over"
+  | "fast_speech"
+  | "talk_dominance"
+  | "repeated_demand";
 export type ThirdPartyPolicy = "never" | "if_unreachable" | "if_unreachable_or_broken_promise" | "allowed";
 
 /** Every answer is data: a success with the answer's fields, or a failure with its errors. */

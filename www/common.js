@@ -36,6 +36,11 @@ export const CATEGORY = {
   contact_frequency: '联系过于频繁',
   third_party_contact: '不得联系第三方',
   field_visit: '上门人数不足',
+  long_silence: '长时间静音',
+  talking_over: '抢话',
+  fast_speech: '语速过快',
+  talk_dominance: '坐席独占通话',
+  repeated_demand: '反复催讨',
 };
 
 export const SEVERITY = { error: '违规', warning: '提醒', info: '提示' };

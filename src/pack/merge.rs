@@ -569,6 +569,14 @@ fn merge_call(v: &mut Validator<'_>, pack: &mut Pack, file: &PackFile, known: &B
             sources,
         });
     }
+    super::timing::merge(
+        v,
+        &mut pack.call.timing,
+        &file.call.timing,
+        known,
+        at,
+        &mut pack.notices,
+    );
     for (name, patterns) in &file.call.cues {
         check_patterns(v, patterns, at);
         let entry = pack.call.cues.entry(name.clone()).or_default();

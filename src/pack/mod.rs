@@ -4,6 +4,7 @@
 mod language;
 mod merge;
 mod schema;
+mod timing;
 
 use crate::model::{Category, Channel, Location, Party, Problem, Severity};
 pub use crate::pii::Detector;
@@ -12,6 +13,7 @@ use schema::{PackFile, RuleFile, WhenFile};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
+pub use timing::{Timing, TimingLimit};
 use toml::Spanned;
 
 use language::{build_frame, expand_concepts};
@@ -194,6 +196,8 @@ pub struct CallRules {
     pub review: Option<ReviewRule>,
     /// Regexes over normalized customer / agent turns that move the call's state.
     pub cues: BTreeMap<String, Vec<String>>,
+    /// Checks on how the agent talks: silences, talking over, speech rate, share, repetition.
+    pub timing: Timing,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

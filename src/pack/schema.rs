@@ -119,6 +119,9 @@ pub struct CallFile {
     pub review: Option<ReviewFile>,
     #[serde(default)]
     pub cues: BTreeMap<String, Vec<String>>,
+    /// Checks on how the agent talks, from the turns' times (`pack/timing.rs`).
+    #[serde(default)]
+    pub timing: super::timing::TimingFile,
 }
 
 /// What a customer turn matching the `review` cue (我要投诉, 我录音了, 你这是威胁我) puts in the
