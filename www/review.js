@@ -1,6 +1,8 @@
-// 质检评分: score many transcripts in the browser, sort them (auto-fails first, then by score),
-// show one call's scorecard and turns with the findings in place, filter, export JSON and CSV.
-import { engine, loadEngine, nav, esc, findingCard, categoryLabel, CATEGORY, SPEAKER, PARTY, problems, turnHtml, counterpartLabel } from './common.js';
+// 质检评分: score many transcripts in the browser. One table of calls that sorts on every column
+// and filters by finding; files that failed are listed with their reason and counted; views per
+// collector, team and date from the calls' metadata; one call's scorecard and turns with the
+// findings in place; exports per call and per finding (CSV with Chinese headers, JSON).
+import { engine, loadEngine, nav, esc, findingCard, categoryLabel, CATEGORY, SEVERITY, SPEAKER, PARTY, problems, turnHtml, counterpartLabel } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 $('nav').innerHTML = nav('review.html');
@@ -10,9 +12,13 @@ if (packs.type !== 'success') throw new Error(problems(packs));
 $('pack').innerHTML = packs.packs.map((p) => `<option value="${esc(p.id)}"${p.id === packs.default ? ' selected' : ''}>${esc(p.title)}（${esc(p.id)}）</option>`).join('');
 $('category').innerHTML += Object.entries(CATEGORY).map(([id, zh]) => `<option value="${id}">${esc(zh)}</option>`).join('');
 
-/** Every loaded file: { name, content, format, card?, turns?, error? }. */
+/** Every loaded file: { key, name, label, content, format, card?, turns?, error? }. `key` keeps
+ *  two files of the same name apart; `label` shows which is which. */
 const calls = [];
+let nextKey = 1;
 let selected = null;
+/** The table's sort: a column and a direction; `null` is the default (auto-fails, then score). */
+let sort = null;
 
 function formatOf(name) {
   const ext = name.toLowerCase().split('.').pop();
@@ -45,41 +51,125 @@ function rescoreAll() {
   render();
 }
 
+const meta = (c) => c.card?.meta ?? {};
+const agentOf = (c) => meta(c).agent_name ? `${meta(c).agent_name}${meta(c).agent_id ? `（${meta(c).agent_id}）` : ''}` : meta(c).agent_id ?? '';
+const dateOf = (c) => (meta(c).started_at ?? '').slice(0, 10);
+const verdictOf = (c) => (!c.card ? '无法评分' : c.card.auto_fail ? '自动不合格' : c.card.score >= 90 ? '合格' : '需改进');
+
+function filterActive() {
+  return Boolean($('category').value || $('severity').value);
+}
+
 function matches(f) {
   return (!$('category').value || f.category === $('category').value) && (!$('severity').value || f.severity === $('severity').value);
 }
 
-function sorted() {
-  const good = calls.filter((c) => c.card);
-  good.sort((a, b) => Number(b.card.auto_fail) - Number(a.card.auto_fail) || a.card.score - b.card.score || a.name.localeCompare(b.name));
-  return good;
+/** The table's columns: header, sort key, cell. */
+const COLUMNS = [
+  ['通话', (c) => c.label, (c) => esc(c.label)],
+  ['坐席', agentOf, (c) => esc(agentOf(c))],
+  ['班组', (c) => meta(c).team ?? '', (c) => esc(meta(c).team ?? '')],
+  ['日期', dateOf, (c) => esc(dateOf(c))],
+  ['得分', (c) => c.card?.score ?? -1, (c) => (c.card ? `<span class="score">${c.card.score}</span>` : '—')],
+  ['结论', (c) => ['无法评分', '自动不合格', '需改进', '合格'].indexOf(verdictOf(c)), (c) => {
+    const v = verdictOf(c);
+    return v === '自动不合格' || v === '无法评分' ? `<span class="fail">${v}</span>` : `<span class="badge ${v === '合格' ? 'ok' : 'warning'}">${v}</span>`;
+  }],
+  ['阶段', (c) => c.card?.stage ?? '', (c) => esc(c.card?.stage ?? '')],
+  ['问题数', (c) => (c.card ? c.card.findings.filter(matches).length : -1), (c) => (c.card ? String(c.card.findings.filter(matches).length) : '')],
+  ['主要问题', (c) => topCategories(c), (c) => (c.card ? esc(topCategories(c)) : esc(c.error ?? ''))],
+];
+
+function topCategories(c) {
+  if (!c.card) return '';
+  return [...new Set(c.card.findings.filter(matches).map((f) => categoryLabel(f.category)))].slice(0, 3).join('、');
+}
+
+function defaultOrder(a, b) {
+  return Number(Boolean(b.error)) - Number(Boolean(a.error)) || Number(b.card?.auto_fail ?? 0) - Number(a.card?.auto_fail ?? 0) || (a.card?.score ?? 0) - (b.card?.score ?? 0) || a.label.localeCompare(b.label, 'zh-CN');
+}
+
+/** The rows shown: filtered by finding when a filter is set (failed files stay listed), sorted. */
+function rows() {
+  const shown = calls.filter((c) => !c.card || !filterActive() || c.card.findings.some(matches));
+  if (!sort) return shown.sort(defaultOrder);
+  const key = COLUMNS[sort.column][1];
+  return shown.sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), 'zh-CN');
+    return (sort.descending ? -order : order) || defaultOrder(a, b);
+  });
+}
+
+/** Per collector, team or date: calls, average score, auto-fails, failed files, the top
+ *  categories and the worst call. */
+function groups(by) {
+  const keyOf = { agent: agentOf, team: (c) => meta(c).team ?? '', date: dateOf }[by];
+  const out = new Map();
+  for (const c of calls) {
+    const k = keyOf(c) || '（未注明）';
+    if (!out.has(k)) out.set(k, []);
+    out.get(k).push(c);
+  }
+  return [...out.entries()].map(([name, cs]) => {
+    const scored = cs.filter((c) => c.card);
+    const counts = new Map();
+    for (const f of scored.flatMap((c) => c.card.findings)) counts.set(f.category, (counts.get(f.category) ?? 0) + 1);
+    const worst = [...scored].sort((a, b) => a.card.score - b.card.score)[0];
+    return {
+      name,
+      calls: cs.length,
+      failed: cs.length - scored.length,
+      average: scored.length ? scored.reduce((s, c) => s + c.card.score, 0) / scored.length : null,
+      autoFails: scored.filter((c) => c.card.auto_fail).length,
+      top: [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, n]) => `${categoryLabel(k)} ${n}`).join('、'),
+      worst,
+    };
+  }).sort((a, b) => (a.average ?? 101) - (b.average ?? 101));
+}
+
+function renderTable() {
+  const list = rows();
+  const head = COLUMNS.map(([title], i) => {
+    const state = sort?.column === i ? (sort.descending ? 'descending' : 'ascending') : 'none';
+    return `<th aria-sort="${state}"><button type="button" class="sort" data-column="${i}">${title}${state === 'ascending' ? ' ▲' : state === 'descending' ? ' ▼' : ''}</button></th>`;
+  }).join('');
+  $('calls').tHead.innerHTML = `<tr><th>#</th>${head}</tr>`;
+  $('calls').tBodies[0].innerHTML = list.length
+    ? list.map((c, i) => `<tr data-key="${c.key}" data-name="${esc(c.name)}" tabindex="0"${selected === c.key ? ' class="selected"' : ''}><td>${i + 1}</td>${COLUMNS.map(([, , cell]) => `<td>${cell(c)}</td>`).join('')}</tr>`).join('')
+    : `<tr><td colspan="${COLUMNS.length + 1}" class="muted">${calls.length ? '没有符合筛选条件的通话。' : '尚未载入通话。'}</td></tr>`;
+}
+
+function renderGroups() {
+  const by = $('view').value;
+  if (by === 'calls') {
+    $('groups').innerHTML = '';
+    return;
+  }
+  const title = { agent: '坐席', team: '班组', date: '日期' }[by];
+  $('groups').innerHTML = `<table id="group-table"><thead><tr><th>${title}</th><th>通话</th><th>平均分</th><th>自动不合格</th><th>无法评分</th><th>主要问题</th><th>最差通话</th></tr></thead><tbody>${groups(by)
+    .map((g) => `<tr><td>${esc(g.name)}</td><td>${g.calls}</td><td>${g.average == null ? '—' : g.average.toFixed(1)}</td><td>${g.autoFails}</td><td>${g.failed}</td><td>${esc(g.top)}</td><td>${g.worst ? `<button type="button" class="link" data-open="${g.worst.key}">${esc(g.worst.label)}（${g.worst.card.score}）</button>` : '—'}</td></tr>`)
+    .join('')}</tbody></table>`;
 }
 
 function render() {
-  const rows = sorted();
-  $('errors').innerHTML = calls.filter((c) => c.error).map((c) => `<div class="error-box">无法评分 \`${esc(c.name)}\`：${esc(c.error)}</div>`).join('');
-  $('calls').tBodies[0].innerHTML = rows.length
-    ? rows
-        .map((c, i) => {
-          const fs = c.card.findings.filter(matches);
-          const top = [...new Set(fs.map((f) => categoryLabel(f.category)))].slice(0, 3).join('、');
-          return `<tr data-name="${esc(c.name)}"${selected === c.name ? ' class="selected"' : ''}>
-            <td>${i + 1}</td><td>${esc(c.name)}</td><td class="score">${c.card.score}</td>
-            <td>${c.card.auto_fail ? '<span class="fail">自动不合格</span>' : c.card.score >= 90 ? '<span class="badge ok">合格</span>' : '<span class="badge warning">需改进</span>'}</td>
-            <td>${esc(c.card.stage ?? '')}</td><td>${fs.length}</td><td>${esc(top)}</td></tr>`;
-        })
-        .join('')
-    : '<tr><td colspan="7" class="muted">尚未载入通话。</td></tr>';
-  const n = rows.length;
-  const fails = rows.filter((c) => c.card.auto_fail).length;
-  const avg = n ? rows.reduce((s, c) => s + c.card.score, 0) / n : 0;
-  $('kpi').innerHTML = n ? `<div>通话<b id="kpi-calls">${n}</b></div><div>平均分<b>${avg.toFixed(1)}</b></div><div>自动不合格<b class="fail" id="kpi-fails">${fails}</b></div>` : '';
-  $('export-json').disabled = $('export-csv').disabled = !n;
+  const scored = calls.filter((c) => c.card);
+  const failed = calls.length - scored.length;
+  const fails = scored.filter((c) => c.card.auto_fail).length;
+  const avg = scored.length ? scored.reduce((s, c) => s + c.card.score, 0) / scored.length : 0;
+  $('kpi').innerHTML = calls.length
+    ? `<div>通话<b id="kpi-calls">${scored.length}</b></div><div>平均分<b>${avg.toFixed(1)}</b></div><div>自动不合格<b class="fail" id="kpi-fails">${fails}</b></div><div>无法评分<b id="kpi-failed">${failed}</b></div>`
+    : '';
+  $('errors').innerHTML = calls.filter((c) => c.error).map((c) => `<div class="error-box">无法评分 \`${esc(c.label)}\`：${esc(c.error)}</div>`).join('');
+  for (const id of ['export-json', 'export-csv', 'export-findings']) $(id).disabled = !calls.length;
+  renderTable();
+  renderGroups();
   renderDetail();
 }
 
 function renderDetail() {
-  const c = calls.find((x) => x.name === selected && x.card);
+  const c = calls.find((x) => x.key === selected && x.card);
   if (!c) {
     $('detail').innerHTML = '';
     return;
@@ -94,13 +184,17 @@ function renderDetail() {
       return turnHtml(t, i, tf, `#${i} ${esc(SPEAKER[t.speaker] ?? t.speaker)}${state && t.speaker === 'agent' ? ` · ${counterpartLabel(state)}` : ''}`);
     })
     .join('');
+  const m = meta(c);
+  const who = [agentOf(c) && `坐席 ${agentOf(c)}`, m.team && `班组 ${m.team}`, m.started_at && `时间 ${m.started_at}`, m.call_id && `通话编号 ${m.call_id}`].filter(Boolean).map(esc).join(' · ');
+  const notes = (card.notes ?? []).map((n) => `<li>${esc(n)}</li>`).join('');
   $('detail').innerHTML = `<div class="grid" style="grid-template-columns: minmax(0, 1fr) 360px">
-    <div class="panel"><h2>${esc(c.name)} · 逐句</h2><div class="turns">${turns}</div></div>
+    <div class="panel"><h2>${esc(c.label)} · 逐句</h2>${who ? `<p class="muted" id="detail-meta">${who}</p>` : ''}<div class="turns">${turns}</div></div>
     <div>
       <div class="panel" id="scorecard"><h2>评分卡</h2>
         <p class="score">得分 <span id="detail-score">${card.score}</span>${card.auto_fail ? ' · <span class="fail">自动不合格</span>' : ''}</p>
         <p class="muted">阶段 ${esc(card.stage ?? '—')} · 对方 ${esc(PARTY[card.counterpart] ?? card.counterpart)} · ${card.identity_verified ? '已核实身份' : '未核实身份'}${card.promise ? ` · 还款承诺${card.promise.concrete ? '具体' : '不具体'}` : ''}</p>
         <ul>${deductions || '<li>无扣分</li>'}</ul>
+        ${notes ? `<h3>说明</h3><ul class="muted" id="detail-notes">${notes}</ul>` : ''}
       </div>
       <div class="panel"><h2>全部问题（${fs.length}）</h2>${fs.map((f) => findingCard(f)).join('') || '<p class="muted">没有符合筛选条件的问题。</p>'}</div>
     </div></div>`;
@@ -108,9 +202,9 @@ function renderDetail() {
 
 async function addFiles(files) {
   for (const file of files) {
-    const call = { name: file.name, content: await file.text(), format: formatOf(file.name) };
-    const old = calls.findIndex((c) => c.name === call.name);
-    if (old >= 0) calls.splice(old, 1);
+    const call = { key: nextKey++, name: file.name, content: await file.text(), format: formatOf(file.name) };
+    const same = calls.filter((c) => c.name === call.name).length;
+    call.label = same ? `${call.name}（${same + 1}）` : call.name;
     scoreOne(call);
     calls.push(call);
   }
@@ -126,19 +220,38 @@ function download(name, type, text) {
 }
 
 function csvCell(v) {
-  const s = String(v ?? '');
-  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  const s = typeof v === 'boolean' ? (v ? '是' : '否') : String(v ?? '');
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
+/** A CSV a spreadsheet opens as UTF-8 (byte-order mark, CRLF). */
+function csv(rowsOut) {
+  return '\ufeff' + rowsOut.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}
+
+/** One line per call, failed files included with their reason. */
 export function scorecardsCsv() {
   const cats = Object.keys(CATEGORY);
-  const head = ['file', 'score', 'auto_fail', 'stage', 'findings', 'errors', ...cats];
-  const lines = sorted().map((c) => {
-    const fs = c.card.findings;
-    return [c.name, c.card.score, c.card.auto_fail, c.card.stage ?? '', fs.length, fs.filter((f) => f.severity === 'error').length, ...cats.map((k) => fs.filter((f) => f.category === k).length)];
+  const head = ['文件', '通话编号', '坐席', '班组', '日期', '得分', '自动不合格', '阶段', '问题数', '违规数', '状态', ...cats.map((k) => CATEGORY[k])];
+  const lines = rows().map((c) => {
+    const fs = c.card?.findings ?? [];
+    return [c.label, meta(c).call_id ?? '', agentOf(c), meta(c).team ?? '', dateOf(c), c.card?.score ?? '', c.card ? c.card.auto_fail : '', c.card?.stage ?? '', fs.length, fs.filter((f) => f.severity === 'error').length, c.card ? verdictOf(c) : `无法评分：${c.error}`, ...cats.map((k) => fs.filter((f) => f.category === k).length)];
   });
-  // A byte-order mark so that spreadsheet programs read the Chinese file names as UTF-8.
-  return '\ufeff' + [head, ...lines].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+  return csv([head, ...lines]);
+}
+
+/** One line per finding: where, what, and the excerpt. */
+export function findingsCsv() {
+  const head = ['文件', '坐席', '句序号', '时间', '类别', '严重程度', '规则', '摘录', '说明'];
+  const lines = [];
+  for (const c of rows()) {
+    for (const f of (c.card?.findings ?? []).filter(matches)) {
+      const start = f.turn == null ? null : c.turns[f.turn]?.start;
+      const time = start == null ? '' : `${String(Math.floor(start / 60)).padStart(2, '0')}:${String(Math.round(start % 60)).padStart(2, '0')}`;
+      lines.push([c.label, agentOf(c), f.turn == null ? '' : f.turn + 1, time, categoryLabel(f.category), SEVERITY[f.severity] ?? f.severity, f.rule, f.excerpt, f.message]);
+    }
+  }
+  return csv([head, ...lines]);
 }
 
 $('files').addEventListener('change', (e) => addFiles([...e.target.files]));
@@ -146,14 +259,34 @@ const drop = $('drop');
 drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
 drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); addFiles([...e.dataTransfer.files]); });
-$('calls').addEventListener('click', (e) => {
-  const row = e.target.closest('tr[data-name]');
-  if (!row) return;
-  selected = row.dataset.name;
+function open(key) {
+  selected = key;
   render();
   $('detail').scrollIntoView({ behavior: 'smooth' });
+}
+$('calls').addEventListener('click', (e) => {
+  const button = e.target.closest('button.sort');
+  if (button) {
+    const column = Number(button.dataset.column);
+    sort = sort?.column === column ? (sort.descending ? null : { column, descending: true }) : { column, descending: false };
+    render();
+    return;
+  }
+  const row = e.target.closest('tr[data-key]');
+  if (row) open(Number(row.dataset.key));
 });
-for (const id of ['category', 'severity']) $(id).addEventListener('change', render);
+$('calls').addEventListener('keydown', (e) => {
+  const row = e.target.closest('tr[data-key]');
+  if (row && (e.key === 'Enter' || e.key === ' ')) {
+    e.preventDefault();
+    open(Number(row.dataset.key));
+  }
+});
+$('groups').addEventListener('click', (e) => {
+  const link = e.target.closest('[data-open]');
+  if (link) open(Number(link.dataset.open));
+});
+for (const id of ['category', 'severity', 'view']) $(id).addEventListener('change', render);
 for (const id of ['pack', 'dpd', 'agent-channel']) $(id).addEventListener('change', rescoreAll);
 $('clear').addEventListener('click', () => { calls.length = 0; selected = null; render(); });
 $('samples').addEventListener('click', async () => {
@@ -161,8 +294,10 @@ $('samples').addEventListener('click', async () => {
   const files = await Promise.all(list.map(async (name) => new File([await (await fetch(`samples/${name}`)).text()], name)));
   await addFiles(files);
 });
-$('export-json').addEventListener('click', () => download('callguard-scorecards.json', 'application/json', JSON.stringify(sorted().map((c) => ({ file: c.name, ...c.card })), null, 2)));
-$('export-csv').addEventListener('click', () => download('callguard-scorecards.csv', 'text/csv;charset=utf-8', scorecardsCsv()));
+$('export-json').addEventListener('click', () => download('callguard-scorecards.json', 'application/json', JSON.stringify(rows().map((c) => (c.card ? { file: c.label, ...c.card } : { file: c.label, type: 'failure', error: c.error })), null, 2)));
+$('export-csv').addEventListener('click', () => download('callguard-通话.csv', 'text/csv;charset=utf-8', scorecardsCsv()));
+$('export-findings').addEventListener('click', () => download('callguard-问题.csv', 'text/csv;charset=utf-8', findingsCsv()));
 
-window.callguardReview = { addFiles, calls, scorecardsCsv };
+window.callguardReview = { addFiles, calls, scorecardsCsv, findingsCsv };
+render();
 document.body.dataset.ready = 'true';

@@ -4,7 +4,7 @@
 //
 //   node tests/e2e/pages.mjs   (CALLGUARD_BIN, CHROMIUM override the defaults)
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,8 +78,14 @@ async function close(page, shot) {
 // Expected scores from the `callguard` host on the same files, DPD 10 where a file names none.
 const fixtureDir = path.join(root, 'tests/fixtures');
 const fixtures = readdirSync(fixtureDir).filter((f) => /\.(json|txt|vtt|srt)$/.test(f)).sort();
+// The page's DPD is a default for files that state none, so the host gets --dpd 10 only for those.
+const hostScore = (file) => {
+  const run = (extra) => JSON.parse(execFileSync(bin, ['score', '--pack', 'cn-company', ...extra, file], { encoding: 'utf8' }));
+  const own = run([]);
+  return own.dpd == null ? run(['--dpd', '10']) : own;
+};
 const hostScores = Object.fromEntries(fixtures.map((f) => {
-  const a = JSON.parse(execFileSync(bin, ['score', '--pack', 'cn-company', '--dpd', '10', path.join(fixtureDir, f)], { encoding: 'utf8' }));
+  const a = hostScore(path.join(fixtureDir, f));
   return [f, { score: a.score, auto_fail: a.auto_fail }];
 }));
 
@@ -230,7 +236,7 @@ const tests = {
     const page = await open('review.html');
     await page.setInputFiles('#files', fixtures.map((f) => path.join(fixtureDir, f)));
     await page.waitForFunction((n) => document.getElementById('kpi-calls')?.textContent === String(n), fixtures.length);
-    const rows = await page.$$eval('#calls tbody tr', (trs) => trs.map((tr) => ({ name: tr.dataset.name, score: Number(tr.cells[2].textContent), fail: tr.cells[3].textContent.includes('自动不合格') })));
+    const rows = await page.$$eval('#calls tbody tr', (trs) => trs.map((tr) => ({ name: tr.dataset.name, score: Number(tr.cells[5].textContent), fail: tr.cells[6].textContent.includes('自动不合格') })));
     assert.equal(rows.length, fixtures.length);
     for (const r of rows) {
       assert.equal(r.score, hostScores[r.name].score, `${r.name} score`);
@@ -243,8 +249,10 @@ const tests = {
     await page.click('tr[data-name="10_third_party_roommate.json"]');
     await page.locator('#detail .turn.has-findings mark.flag').first().waitFor();
     await page.selectOption('#category', 'threat');
-    const threatRows = await page.$$eval('#calls tbody tr', (trs) => trs.filter((tr) => Number(tr.cells[5].textContent) > 0).length);
-    assert.ok(threatRows >= 1 && threatRows < fixtures.length, `${threatRows} calls with threats`);
+    // The filter filters the rows: every row left has a threat.
+    const threatRows = await page.$$eval('#calls tbody tr', (trs) => trs.map((tr) => Number(tr.cells[8].textContent)));
+    assert.ok(threatRows.length >= 1 && threatRows.length < fixtures.length, `${threatRows.length} calls with threats`);
+    assert.ok(threatRows.every((n) => n > 0), 'only calls with a threat are listed');
     await page.selectOption('#category', '');
     // Export.
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
@@ -252,12 +260,71 @@ const tests = {
     assert.ok(csvText.startsWith('\ufeff'), 'a byte-order mark for spreadsheet programs');
     const lines = csvText.trim().split(/\r\n/);
     assert.equal(lines.length, fixtures.length + 1);
-    assert.match(lines[0], /^file,score,auto_fail/);
+    assert.match(lines[0], /^文件,通话编号,坐席,班组,日期,得分,自动不合格/);
+    assert.ok(lines.slice(1).every((l) => /,(是|否),/.test(l)), 'yes/no in Chinese');
     const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
     const cards = JSON.parse(readFileSync(await json.path(), 'utf8'));
     assert.equal(cards.length, fixtures.length);
     assert.ok(cards.every((c) => c.pack.id === 'cn-company' && typeof c.score === 'number'));
     await close(page, 'review.png');
+  },
+
+  async 'review: a mixed batch as a QA team gets it — sort, filter, per-collector view, failed files counted, both CSVs'() {
+    const page = await open('review.html');
+    const dir = path.join(root, 'tests/transcripts');
+    const broken = path.join(tmpdir(), 'callguard-broken.txt');
+    writeFileSync(broken, '这一行没有说话人标签\n');
+    const batch = [
+      path.join(dir, 'export_bom_crlf.txt'),
+      path.join(dir, 'call_with_metadata.json'),
+      path.join(dir, 'subtitles_header.srt'),
+      path.join(dir, 'asr/aliyun_filetrans_stereo.json'),
+      path.join(fixtureDir, '19_pressure_timing.json'),
+      broken,
+    ];
+    await page.setInputFiles('#files', batch);
+    await page.waitForFunction(() => document.getElementById('kpi-failed')?.textContent === '1');
+    assert.equal(await page.textContent('#kpi-calls'), '5');
+    // The failed file is listed with its reason, in Chinese.
+    const failedRow = await page.textContent('#calls tbody tr[data-name="callguard-broken.txt"]');
+    assert.match(failedRow, /无法评分/);
+    assert.match(await page.textContent('#errors'), /没有说话人标签/);
+    // The same files again are kept apart, not replacing the first ones.
+    await page.setInputFiles('#files', [batch[0]]);
+    await page.waitForFunction(() => document.getElementById('kpi-calls')?.textContent === '6');
+    assert.equal(await page.locator('#calls tbody tr[data-name="export_bom_crlf.txt"]').count(), 2);
+    // Metadata shows as columns; sorting by score puts the lowest first, then the highest.
+    await page.click('#calls thead button[data-column="4"]');
+    const ascending = await page.$$eval('#calls tbody tr', (trs) => trs.map((tr) => Number(tr.cells[5].textContent)).filter((n) => !Number.isNaN(n) && n > 0));
+    assert.deepEqual(ascending, [...ascending].sort((a, b) => a - b));
+    await page.click('#calls thead button[data-column="4"]');
+    const descending = await page.$$eval('#calls tbody tr', (trs) => trs.map((tr) => Number(tr.cells[5].textContent)).filter((n) => !Number.isNaN(n) && n > 0));
+    assert.deepEqual(descending, [...descending].sort((a, b) => b - a));
+    assert.equal(await page.getAttribute('#calls thead th:nth-child(6)', 'aria-sort'), 'descending');
+    // Per collector: A2088 (赵强) from the JSON metadata, with its call and score.
+    await page.selectOption('#view', 'agent');
+    const groupRows = await page.$$eval('#group-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+    const zhao = groupRows.find((r) => r[0].includes('A2088'));
+    assert.ok(zhao && zhao[0].includes('赵强') && zhao[1] === '1', JSON.stringify(groupRows));
+    // Open the worst call from the group view by keyboard: its metadata and notes show.
+    await page.selectOption('#view', 'calls');
+    await page.focus('#calls tbody tr[data-name="19_pressure_timing.json"]');
+    await page.keyboard.press('Enter');
+    await page.locator('#detail-meta').waitFor();
+    assert.match(await page.textContent('#detail-meta'), /A5107/);
+    assert.match(await page.textContent('#detail'), /反复催讨|同一催款要求/);
+    // Both CSVs: Chinese headers, failed files included, one line per finding.
+    const [calls] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    const callLines = readFileSync(await calls.path(), 'utf8').trim().split(/\r\n/);
+    assert.equal(callLines.length, 7 + 1);
+    assert.ok(callLines.some((l) => l.includes('无法评分：')), 'the failed file is exported with its reason');
+    const [findings] = await Promise.all([page.waitForEvent('download'), page.click('#export-findings')]);
+    const findingLines = readFileSync(await findings.path(), 'utf8').trim().split(/\r\n/);
+    // trim() also drops the byte-order mark.
+    assert.match(findingLines[0], /^文件,坐席,句序号,时间,类别,严重程度,规则,摘录,说明$/);
+    assert.ok(findingLines.some((l) => l.includes('call.timing.silence') && l.includes('长时间静音')), findingLines.join('\n'));
+    rmSync(broken, { force: true });
+    await close(page, 'review-batch.png');
   },
 
   async 'trainer: a compliant practice ticks every objective and scores 100'() {
