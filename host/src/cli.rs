@@ -46,6 +46,25 @@ pub(crate) enum Command {
     /// The contact ledger (--db): export decisions as evidence, prune old records.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Reviewers' verdicts and notes kept by `serve --db`.
+    #[command(subcommand)]
+    Reviews(ReviewsCommand),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ReviewsCommand {
+    /// The reviews as JSON lines; with --disputed, the findings reviewers marked 误报 (false
+    /// alarm), each with its rule, excerpt and latest note, for the pack's authors.
+    Export(ReviewsExportArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct ReviewsExportArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    /// Only findings whose latest verdict is 误报 (disputed).
+    #[arg(long)]
+    pub(crate) disputed: bool,
 }
 
 /// Where the contact ledger is and how phone numbers are hashed in it.

@@ -1,7 +1,7 @@
 //! The command line's side of the contact ledger: `gate --db`, `ledger export`, `ledger prune`.
 
 use crate::bad;
-use crate::cli::{LedgerCommand, StoreArgs};
+use crate::cli::{LedgerCommand, ReviewsCommand, StoreArgs};
 use anyhow::{anyhow, Context as _, Result};
 use callguard_host::ledger::phone::PhoneKey;
 use callguard_host::ledger::{DecideError, GateRequest, Ledger, LedgerError, LedgerOptions};
@@ -136,4 +136,23 @@ pub(crate) fn run(command: LedgerCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `callguard reviews export [--disputed]`.
+pub(crate) fn run_reviews(command: ReviewsCommand) -> Result<()> {
+    let ReviewsCommand::Export(args) = command;
+    let (runtime, ledger) = open(&args.store)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let count = runtime
+        .block_on(ledger.export_reviews(args.disputed, &mut out))
+        .map_err(ledger_error)?;
+    out.flush()?;
+    let what = if args.disputed {
+        "条误报"
+    } else {
+        "条复核记录"
+    };
+    eprintln!("callguard: 导出 {count} {what} (exported {count})");
+    Ok(())
 }

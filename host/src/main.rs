@@ -200,6 +200,10 @@ fn run(cli: Cli) -> Result<bool> {
             ledger_cmd::run(command)?;
             return Ok(false);
         }
+        Command::Reviews(command) => {
+            ledger_cmd::run_reviews(command)?;
+            return Ok(false);
+        }
         other => other,
     };
     let bytes = match &cli.module {
@@ -279,7 +283,7 @@ fn run(cli: Cli) -> Result<bool> {
                 host.emit(answer)?;
             }
         }
-        Command::Serve(_) | Command::Ledger(_) => {}
+        Command::Serve(_) | Command::Ledger(_) | Command::Reviews(_) => {}
         Command::Gate(args) => {
             let text = read_source(&args.json)?;
             let contact: Value = serde_json::from_str(&text)

@@ -313,6 +313,91 @@ fn round_trip(db: &str, a: &str) {
     );
     assert_eq!(v["today"]["debtor_connected_today"], 3);
 
+    // Reviewers' verdicts, notes and score adjustments are shared through the store.
+    let finding = json!({"rule": "abuse.label", "category": "abusive_language", "excerpt": "老赖", "message": "侮辱性称呼"});
+    let review = |kind: &str, finding_key: Option<&str>, value: Value| {
+        let mut body = json!({"call_key": "sha-call-1", "call_label": "a.txt", "kind": kind, "value": value, "reviewer": "质检员王", "finding": finding});
+        if let Some(k) = finding_key {
+            body["finding_key"] = json!(k);
+        }
+        authed(a, "POST", "/v1/reviews", &body)
+    };
+    assert_eq!(
+        review(
+            "verdict",
+            Some("abuse.label@2:0-6"),
+            json!({"verdict": "disputed"})
+        )
+        .status,
+        201
+    );
+    assert_eq!(
+        review(
+            "note",
+            Some("abuse.label@2:0-6"),
+            json!({"note": "客户自称老赖，坐席在复述"})
+        )
+        .status,
+        201
+    );
+    assert_eq!(
+        review(
+            "verdict",
+            Some("threat.menace@4:0-9"),
+            json!({"verdict": "disputed"})
+        )
+        .status,
+        201
+    );
+    assert_eq!(
+        review(
+            "verdict",
+            Some("threat.menace@4:0-9"),
+            json!({"verdict": "confirmed"})
+        )
+        .status,
+        201
+    );
+    assert_eq!(
+        review("score", None, json!({"score": 85, "reason": "误报已剔除"})).status,
+        201
+    );
+    let r = review("score", None, json!({"score": 85}));
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("原因不能为空"), "{}", r.body);
+    assert_eq!(
+        review("verdict", None, json!({"verdict": "disputed"})).status,
+        400
+    );
+    assert_eq!(review("grade", None, json!({})).status, 400);
+    assert_eq!(post_json(a, "/v1/reviews", "{}").status, 401);
+    let r = authed(a, "GET", "/v1/reviews?call_key=sha-call-1", &json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let listed = r.json()["reviews"].as_array().cloned().unwrap_or_default();
+    assert_eq!(listed.len(), 5);
+    assert!(listed
+        .iter()
+        .all(|v| v["reviewer"] == "质检员王" && v["at"].is_string()));
+    let out = cli(&["reviews", "export", "--db", db, "--disputed"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let disputed: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
+        .collect();
+    assert_eq!(
+        disputed.len(),
+        1,
+        "the later 确认 stands for threat.menace: {disputed:?}"
+    );
+    assert_eq!(disputed[0]["rule"], "abuse.label");
+    assert_eq!(disputed[0]["note"], "客户自称老赖，坐席在复述");
+    let out = cli(&["reviews", "export", "--db", db]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 5);
+
     // Pruning keeps two years by default; an old record goes.
     authed(
         a,

@@ -12,9 +12,11 @@
 mod contacts;
 mod decisions;
 pub mod phone;
+mod reviews;
 
 pub use contacts::{ContactInput, Outcome};
 pub use decisions::{DecideError, Decided, GateRequest, ReserveMeta};
+pub use reviews::ReviewInput;
 
 use phone::PhoneKey;
 use sqlx::any::AnyPoolOptions;

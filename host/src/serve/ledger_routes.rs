@@ -28,7 +28,10 @@ impl From<LedgerError> for Failure {
 }
 
 /// The ledger, once the caller has shown the API token.
-fn authorized<'a>(state: &'a Shared, headers: &HeaderMap) -> Result<&'a Ledger, Failure> {
+pub(super) fn authorized<'a>(
+    state: &'a Shared,
+    headers: &HeaderMap,
+) -> Result<&'a Ledger, Failure> {
     let Some(ledger) = &state.ledger else {
         return Err(Failure::new(
             StatusCode::NOT_FOUND,
@@ -70,7 +73,7 @@ fn json_object(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, 
 }
 
 /// The body as `T`, or a 400 whose message says what was expected.
-fn typed_body<T: serde::de::DeserializeOwned>(
+pub(super) fn typed_body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: &Bytes,
     expected: &str,
@@ -84,7 +87,7 @@ fn typed_body<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn success(status: StatusCode, mut body: Map<String, Value>) -> Response {
+pub(super) fn success(status: StatusCode, mut body: Map<String, Value>) -> Response {
     body.insert("type".into(), json!("success"));
     (status, axum::Json(Value::Object(body))).into_response()
 }

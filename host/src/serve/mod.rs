@@ -9,7 +9,7 @@
 //! and decides on its history.
 //!
 //! Where a change goes: `routes` (the stateless API), `batch` (score:batch), `ledger_routes`
-//! (contacts, reserve, gate on the ledger), `runtime` (the module pool, workers, reload),
+//! (contacts, reserve, gate on the ledger), `review_routes` (reviewers' verdicts and notes), `runtime` (the module pool, workers, reload),
 //! `failure` (every error answer), `metrics`, `audit`.
 
 mod audit;
@@ -17,6 +17,7 @@ mod batch;
 mod failure;
 mod ledger_routes;
 mod metrics;
+mod review_routes;
 mod routes;
 mod runtime;
 
@@ -92,6 +93,10 @@ fn router(state: Shared) -> Router {
             post(ledger_routes::complete_contact),
         )
         .route("/v1/ledger", get(ledger_routes::ledger_info))
+        .route(
+            "/v1/reviews",
+            post(review_routes::record_review).get(review_routes::list_reviews),
+        )
         .route("/v1/packs", get(routes::packs))
         .route("/v1/module", get(routes::module_info))
         .route("/v1/admin/reload", post(routes::admin_reload))
