@@ -97,6 +97,11 @@ fn ordered_id(at_ms: i64) -> String {
     format!("{at_ms:013x}-{seq:012x}-{}", new_id())
 }
 
+/// The value at a JSON pointer, or null.
+fn pick(v: &Value, pointer: &str) -> Value {
+    v.pointer(pointer).cloned().unwrap_or(Value::Null)
+}
+
 const COLUMNS: &str =
     "id, call_key, call_label, finding_key, kind, value, finding, reviewer, at_ms";
 
@@ -179,8 +184,10 @@ impl Ledger {
             (Option<Value>, Option<Value>),
         > = std::collections::HashMap::new();
         for v in &all {
-            let (Some(call), Some(finding)) = (v["call_key"].as_str(), v["finding_key"].as_str())
-            else {
+            let (Some(call), Some(finding)) = (
+                v.get("call_key").and_then(Value::as_str),
+                v.get("finding_key").and_then(Value::as_str),
+            ) else {
                 continue;
             };
             let key = (call.to_string(), finding.to_string());
@@ -188,7 +195,7 @@ impl Ledger {
                 order.push(key.clone());
             }
             let entry = latest.entry(key).or_default();
-            match v["kind"].as_str() {
+            match v.get("kind").and_then(Value::as_str) {
                 Some("verdict") => entry.0 = Some(v.clone()),
                 Some("note") => entry.1 = Some(v.clone()),
                 _ => {}
@@ -199,21 +206,21 @@ impl Ledger {
             let Some((Some(verdict), note)) = latest.get(&key) else {
                 continue;
             };
-            if verdict["value"]["verdict"] != "disputed" {
+            if pick(verdict, "/value/verdict") != "disputed" {
                 continue;
             }
             let line = json!({
                 "call_key": key.0,
-                "call_label": verdict["call_label"],
+                "call_label": pick(verdict, "/call_label"),
                 "finding_key": key.1,
-                "rule": verdict["finding"]["rule"],
-                "category": verdict["finding"]["category"],
-                "excerpt": verdict["finding"]["excerpt"],
-                "message": verdict["finding"]["message"],
-                "finding": verdict["finding"],
-                "reviewer": verdict["reviewer"],
-                "at": verdict["at"],
-                "note": note.as_ref().map(|n| n["value"]["note"].clone()),
+                "rule": pick(verdict, "/finding/rule"),
+                "category": pick(verdict, "/finding/category"),
+                "excerpt": pick(verdict, "/finding/excerpt"),
+                "message": pick(verdict, "/finding/message"),
+                "finding": pick(verdict, "/finding"),
+                "reviewer": pick(verdict, "/reviewer"),
+                "at": pick(verdict, "/at"),
+                "note": note.as_ref().map(|n| pick(n, "/value/note")),
             });
             write(out, &line)?;
             count += 1;
