@@ -3,10 +3,12 @@
 // collector, team and date from the calls' metadata; one call's scorecard and turns with the
 // findings in place; exports per call and per finding (CSV with Chinese headers, JSON).
 import { engine, loadEngine, nav, esc, findingCard, categoryLabel, CATEGORY, SEVERITY, SPEAKER, PARTY, problems, turnHtml, counterpartLabel } from './common.js';
+import { openReviews, reviewsWhere, callKey, findingKey, loadReviews, addReview, standing } from './reviews.js';
 
 const $ = (id) => document.getElementById(id);
 $('nav').innerHTML = nav('review.html');
 await loadEngine();
+await openReviews();
 const packs = engine.packs();
 if (packs.type !== 'success') throw new Error(problems(packs));
 $('pack').innerHTML = packs.packs.map((p) => `<option value="${esc(p.id)}"${p.id === packs.default ? ' selected' : ''}>${esc(p.title)}（${esc(p.id)}）</option>`).join('');
@@ -78,7 +80,47 @@ const COLUMNS = [
   ['阶段', (c) => c.card?.stage ?? '', (c) => esc(c.card?.stage ?? '')],
   ['问题数', (c) => (c.card ? c.card.findings.filter(matches).length : -1), (c) => (c.card ? String(c.card.findings.filter(matches).length) : '')],
   ['主要问题', (c) => topCategories(c), (c) => (c.card ? esc(topCategories(c)) : esc(c.error ?? ''))],
+  ['复核', (c) => reviewSummary(c), (c) => esc(reviewSummary(c))],
 ];
+
+/** A call's review at a glance: disputed and confirmed findings, an adjusted score. */
+function reviewSummary(c) {
+  const r = c.review;
+  if (!r) return '';
+  const verdicts = Object.values(r.verdicts).map((e) => e.value.verdict);
+  const parts = [];
+  const disputed = verdicts.filter((v) => v === 'disputed').length;
+  const confirmed = verdicts.filter((v) => v === 'confirmed').length;
+  if (disputed) parts.push(`误报 ${disputed}`);
+  if (confirmed) parts.push(`确认 ${confirmed}`);
+  if (r.score) parts.push(`调整为 ${r.score.value.score}`);
+  if (r.callNote) parts.push('有备注');
+  return parts.join(' · ');
+}
+
+/** Loads every call's reviews from where they are kept. */
+async function refreshReviews() {
+  const keys = [...new Set(calls.map((c) => c.ckey))];
+  let events = [];
+  try {
+    events = await loadReviews(keys);
+    $('review-status').textContent = reviewsWhere();
+  } catch (err) {
+    $('review-status').textContent = `无法读取复核记录：${err.message}`;
+  }
+  for (const c of calls) c.review = standing(events.filter((e) => e.call_key === c.ckey));
+}
+
+async function review(c, change) {
+  try {
+    await addReview({ call_key: c.ckey, call_label: c.label, ...change });
+    await refreshReviews();
+    render();
+    $('review-status').textContent = `已保存（${reviewsWhere()}）`;
+  } catch (err) {
+    $('review-status').textContent = `未保存：${err.message}`;
+  }
+}
 
 function topCategories(c) {
   if (!c.card) return '';
@@ -196,8 +238,41 @@ function renderDetail() {
         <ul>${deductions || '<li>无扣分</li>'}</ul>
         ${notes ? `<h3>说明</h3><ul class="muted" id="detail-notes">${notes}</ul>` : ''}
       </div>
-      <div class="panel"><h2>全部问题（${fs.length}）</h2>${fs.map((f) => findingCard(f)).join('') || '<p class="muted">没有符合筛选条件的问题。</p>'}</div>
+      ${callReviewPanel(c)}
+      <div class="panel"><h2>全部问题（${fs.length}）</h2>${fs.map((f) => reviewedFinding(c, f)).join('') || '<p class="muted">没有符合筛选条件的问题。</p>'}</div>
     </div></div>`;
+}
+
+const VERDICT = { confirmed: '已确认', disputed: '误报' };
+const when = (e) => `${esc(e.reviewer)} · ${esc(new Date(e.at).toLocaleString('zh-CN', { hour12: false }))}`;
+
+/** A finding with the reviewer's verdict, note and the buttons to change them. */
+function reviewedFinding(c, f) {
+  const key = findingKey(f);
+  const verdict = c.review?.verdicts[key];
+  const note = c.review?.notes[key];
+  return `<div class="reviewed" data-finding="${esc(key)}">${findingCard(f)}
+    <div class="row review-tools">
+      <button type="button" class="secondary" data-verdict="confirmed" aria-pressed="${verdict?.value.verdict === 'confirmed'}">确认</button>
+      <button type="button" class="secondary" data-verdict="disputed" aria-pressed="${verdict?.value.verdict === 'disputed'}">误报</button>
+      ${verdict ? `<span class="muted verdict">${VERDICT[verdict.value.verdict]}（${when(verdict)}）</span>` : ''}
+    </div>
+    <div class="row review-tools"><label class="visually-hidden" for="note-${esc(key)}">问题备注</label><input type="text" id="note-${esc(key)}" class="finding-note" placeholder="备注" value="${esc(note?.value.note ?? '')}" style="flex:1"><button type="button" class="secondary" data-save-note>保存备注</button></div>
+  </div>`;
+}
+
+/** The call's note and score adjustment, and every change with who and when. */
+function callReviewPanel(c) {
+  const r = c.review ?? { history: [] };
+  const history = r.history.map((e) => `<li>${when(e)}：${esc({ verdict: `${VERDICT[e.value.verdict] ?? ''} ${e.finding_key}`, note: `备注 ${e.value.note ?? ''}`, score: `分数调整为 ${e.value.score}（${e.value.reason ?? ''}）` }[e.kind] ?? e.kind)}</li>`).join('');
+  return `<div class="panel" id="call-review"><h2>复核</h2>
+    ${r.score ? `<p>调整后得分 <b id="adjusted-score">${r.score.value.score}</b>（原 ${c.card.score}；${esc(r.score.value.reason)}；${when(r.score)}）</p>` : ''}
+    <label for="call-note">通话备注</label><textarea id="call-note" rows="2" style="width:100%">${esc(r.callNote?.value.note ?? '')}</textarea>
+    <button type="button" class="secondary" id="save-call-note">保存备注</button>
+    <div class="row" style="margin-top:.5rem"><label for="adjust-score" style="margin:0">调整分数</label><input id="adjust-score" type="number" min="0" max="100" style="width:5rem" value="${r.score?.value.score ?? ''}">
+    <label for="adjust-reason" style="margin:0">原因</label><input id="adjust-reason" type="text" style="flex:1" value="${esc(r.score?.value.reason ?? '')}"><button type="button" class="secondary" id="save-score">保存</button></div>
+    ${history ? `<details><summary>复核记录（${r.history.length}）</summary><ul class="muted" id="review-history">${history}</ul></details>` : ''}
+  </div>`;
 }
 
 async function addFiles(files) {
@@ -205,9 +280,11 @@ async function addFiles(files) {
     const call = { key: nextKey++, name: file.name, content: await file.text(), format: formatOf(file.name) };
     const same = calls.filter((c) => c.name === call.name).length;
     call.label = same ? `${call.name}（${same + 1}）` : call.name;
+    call.ckey = await callKey(call.content);
     scoreOne(call);
     calls.push(call);
   }
+  await refreshReviews();
   render();
 }
 
@@ -232,23 +309,28 @@ function csv(rowsOut) {
 /** One line per call, failed files included with their reason. */
 export function scorecardsCsv() {
   const cats = Object.keys(CATEGORY);
-  const head = ['文件', '通话编号', '坐席', '班组', '日期', '得分', '自动不合格', '阶段', '问题数', '违规数', '状态', ...cats.map((k) => CATEGORY[k])];
+  const head = ['文件', '通话编号', '坐席', '班组', '日期', '得分', '自动不合格', '阶段', '问题数', '违规数', '状态', '调整后得分', '调整原因', '误报数', '通话备注', '复核人', ...cats.map((k) => CATEGORY[k])];
   const lines = rows().map((c) => {
     const fs = c.card?.findings ?? [];
-    return [c.label, meta(c).call_id ?? '', agentOf(c), meta(c).team ?? '', dateOf(c), c.card?.score ?? '', c.card ? c.card.auto_fail : '', c.card?.stage ?? '', fs.length, fs.filter((f) => f.severity === 'error').length, c.card ? verdictOf(c) : `无法评分：${c.error}`, ...cats.map((k) => fs.filter((f) => f.category === k).length)];
+    const r = c.review ?? { verdicts: {}, history: [] };
+    const disputed = Object.values(r.verdicts).filter((e) => e.value.verdict === 'disputed').length;
+    const reviewers = [...new Set(r.history.map((e) => e.reviewer))].join('、');
+    return [c.label, meta(c).call_id ?? '', agentOf(c), meta(c).team ?? '', dateOf(c), c.card?.score ?? '', c.card ? c.card.auto_fail : '', c.card?.stage ?? '', fs.length, fs.filter((f) => f.severity === 'error').length, c.card ? verdictOf(c) : `无法评分：${c.error}`, r.score?.value.score ?? '', r.score?.value.reason ?? '', disputed, r.callNote?.value.note ?? '', reviewers, ...cats.map((k) => fs.filter((f) => f.category === k).length)];
   });
   return csv([head, ...lines]);
 }
 
 /** One line per finding: where, what, and the excerpt. */
 export function findingsCsv() {
-  const head = ['文件', '坐席', '句序号', '时间', '类别', '严重程度', '规则', '摘录', '说明'];
+  const head = ['文件', '坐席', '句序号', '时间', '类别', '严重程度', '规则', '摘录', '说明', '复核结论', '复核备注', '复核人'];
   const lines = [];
   for (const c of rows()) {
     for (const f of (c.card?.findings ?? []).filter(matches)) {
       const start = f.turn == null ? null : c.turns[f.turn]?.start;
       const time = start == null ? '' : `${String(Math.floor(start / 60)).padStart(2, '0')}:${String(Math.round(start % 60)).padStart(2, '0')}`;
-      lines.push([c.label, agentOf(c), f.turn == null ? '' : f.turn + 1, time, categoryLabel(f.category), SEVERITY[f.severity] ?? f.severity, f.rule, f.excerpt, f.message]);
+      const verdict = c.review?.verdicts[findingKey(f)];
+      const note = c.review?.notes[findingKey(f)];
+      lines.push([c.label, agentOf(c), f.turn == null ? '' : f.turn + 1, time, categoryLabel(f.category), SEVERITY[f.severity] ?? f.severity, f.rule, f.excerpt, f.message, verdict ? VERDICT[verdict.value.verdict] : '', note?.value.note ?? '', verdict?.reviewer ?? note?.reviewer ?? '']);
     }
   }
   return csv([head, ...lines]);
@@ -282,6 +364,24 @@ $('calls').addEventListener('keydown', (e) => {
     open(Number(row.dataset.key));
   }
 });
+$('detail').addEventListener('click', (e) => {
+  const c = calls.find((x) => x.key === selected && x.card);
+  if (!c) return;
+  const box = e.target.closest('[data-finding]');
+  const f = box && c.card.findings.find((x) => findingKey(x) === box.dataset.finding);
+  const finding = f && { rule: f.rule, category: f.category, severity: f.severity, excerpt: f.excerpt, message: f.message, turn: f.turn };
+  if (f && e.target.closest('[data-verdict]')) {
+    review(c, { finding_key: box.dataset.finding, kind: 'verdict', value: { verdict: e.target.closest('[data-verdict]').dataset.verdict }, finding });
+  } else if (f && e.target.closest('[data-save-note]')) {
+    review(c, { finding_key: box.dataset.finding, kind: 'note', value: { note: box.querySelector('.finding-note').value }, finding });
+  } else if (e.target.closest('#save-call-note')) {
+    review(c, { kind: 'note', value: { note: $('call-note').value } });
+  } else if (e.target.closest('#save-score')) {
+    const score = $('adjust-score').value.trim() === '' ? Number.NaN : Number($('adjust-score').value);
+    review(c, { kind: 'score', value: { score, reason: $('adjust-reason').value.trim() } });
+  }
+});
+$('review-token').addEventListener('change', async () => { await refreshReviews(); render(); });
 $('groups').addEventListener('click', (e) => {
   const link = e.target.closest('[data-open]');
   if (link) open(Number(link.dataset.open));
@@ -299,5 +399,6 @@ $('export-csv').addEventListener('click', () => download('callguard-通话.csv',
 $('export-findings').addEventListener('click', () => download('callguard-问题.csv', 'text/csv;charset=utf-8', findingsCsv()));
 
 window.callguardReview = { addFiles, calls, scorecardsCsv, findingsCsv };
+$('review-status').textContent = reviewsWhere();
 render();
 document.body.dataset.ready = 'true';

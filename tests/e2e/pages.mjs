@@ -214,6 +214,86 @@ const tests = {
     await close(page, 'assistant-ledger.png');
   },
 
+  async 'review: a reviewer disputes a finding and notes it; the review is kept after a reload'() {
+    const file = path.join(fixtureDir, '02_abusive.txt');
+    let page = await open('review.html');
+    await page.fill('#reviewer', '质检员王');
+    await page.setInputFiles('#files', [file]);
+    await page.click('tr[data-name="02_abusive.txt"]');
+    const first = page.locator('#detail .reviewed').first();
+    // Each save re-renders the call; wait for it before the next step.
+    const saved = async (n) => page.waitForFunction((k) => document.querySelectorAll('#review-history li').length === k, n);
+    await first.locator('[data-verdict=disputed]').click();
+    await saved(1);
+    await first.locator('.finding-note').fill('客户自己说的，坐席在复述');
+    await first.locator('[data-save-note]').click();
+    await saved(2);
+    await page.fill('#call-note', '整体态度生硬，需辅导');
+    await page.click('#save-call-note');
+    await saved(3);
+    // A score without a reason is refused, in Chinese, and nothing is kept.
+    await page.fill('#adjust-score', '60');
+    await page.click('#save-score');
+    await page.waitForFunction(() => /调整原因/.test(document.getElementById('review-status').textContent));
+    await page.fill('#adjust-reason', '一处误报');
+    await page.click('#save-score');
+    await saved(4);
+    await page.locator('#adjusted-score').waitFor();
+    assert.match(await page.textContent('#review-status'), /本浏览器/);
+    await page.close();
+    // A new page in the same browser: the reviews come back from IndexedDB for the same file.
+    page = await open('review.html');
+    assert.equal(await page.inputValue('#reviewer'), '质检员王');
+    await page.setInputFiles('#files', [file]);
+    await page.waitForFunction(() => /误报 1/.test(document.querySelector('#calls tbody tr[data-name="02_abusive.txt"]')?.textContent ?? ''));
+    await page.click('tr[data-name="02_abusive.txt"]');
+    const kept = page.locator('#detail .reviewed').first();
+    assert.equal(await kept.locator('[data-verdict=disputed]').getAttribute('aria-pressed'), 'true');
+    assert.equal(await kept.locator('.finding-note').inputValue(), '客户自己说的，坐席在复述');
+    assert.equal(await page.textContent('#adjusted-score'), '60');
+    assert.match(await page.textContent('#review-history'), /质检员王/);
+    const [findings] = await Promise.all([page.waitForEvent('download'), page.click('#export-findings')]);
+    const text = readFileSync(await findings.path(), 'utf8');
+    assert.ok(text.split(/\r\n/).some((l) => l.includes(',误报,客户自己说的，坐席在复述,质检员王')), text);
+    await close(page, 'review-disputed.png');
+  },
+
+  async 'review: on a server with a ledger, a second browser sees the team\'s review'() {
+    const file = path.join(fixtureDir, '09_provocation.txt');
+    const page = await open('review.html', { at: ledgerBase });
+    await page.locator('#review-token-row').waitFor();
+    await page.fill('#reviewer', '组长李');
+    await page.fill('#review-token', LEDGER_TOKEN);
+    await page.press('#review-token', 'Tab');
+    await page.setInputFiles('#files', [file]);
+    await page.click('tr[data-name="09_provocation.txt"]');
+    await page.locator('#detail .reviewed [data-verdict=disputed]').first().click();
+    await page.waitForFunction(() => /服务器/.test(document.getElementById('review-status').textContent));
+    await close(page);
+    // Another browser, another profile: nothing local, the server's store has the review.
+    const otherProfile = mkdtempSync(path.join(tmpdir(), 'callguard-e2e-other-'));
+    const other = await chromium.launchPersistentContext(otherProfile, {
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const second = await other.newPage();
+      await second.goto(`${ledgerBase}/review.html`);
+      await second.waitForSelector('body[data-ready]', { timeout: 30_000 });
+      await second.fill('#reviewer', '质检员赵');
+      await second.fill('#review-token', LEDGER_TOKEN);
+      await second.press('#review-token', 'Tab');
+      await second.setInputFiles('#files', [file]);
+      await second.waitForFunction(() => /误报 1/.test(document.querySelector('#calls tbody tr[data-name="09_provocation.txt"]')?.textContent ?? ''));
+      await second.click('tr[data-name="09_provocation.txt"]');
+      assert.match(await second.textContent('#review-history'), /组长李/);
+    } finally {
+      await other.close();
+      rmSync(otherProfile, { recursive: true, force: true });
+    }
+  },
+
   async 'assistant: live mode streams a sample call and appendTurn flags speech-to-text'() {
     const page = await open('index.html');
     await page.click('#play');
@@ -321,7 +401,7 @@ const tests = {
     const [findings] = await Promise.all([page.waitForEvent('download'), page.click('#export-findings')]);
     const findingLines = readFileSync(await findings.path(), 'utf8').trim().split(/\r\n/);
     // trim() also drops the byte-order mark.
-    assert.match(findingLines[0], /^文件,坐席,句序号,时间,类别,严重程度,规则,摘录,说明$/);
+    assert.match(findingLines[0], /^文件,坐席,句序号,时间,类别,严重程度,规则,摘录,说明,复核结论,复核备注,复核人$/);
     assert.ok(findingLines.some((l) => l.includes('call.timing.silence') && l.includes('长时间静音')), findingLines.join('\n'));
     rmSync(broken, { force: true });
     await close(page, 'review-batch.png');
