@@ -237,10 +237,39 @@ function renderDetail() {
         <p class="muted">阶段 ${esc(card.stage ?? '—')} · 对方 ${esc(PARTY[card.counterpart] ?? card.counterpart)} · ${card.identity_verified ? '已核实身份' : '未核实身份'}${card.promise ? ` · 还款承诺${card.promise.concrete ? '具体' : '不具体'}` : ''}</p>
         <ul>${deductions || '<li>无扣分</li>'}</ul>
         ${notes ? `<h3>说明</h3><ul class="muted" id="detail-notes">${notes}</ul>` : ''}
+        <button type="button" class="secondary" id="print-report">打印报告</button>
       </div>
       ${callReviewPanel(c)}
       <div class="panel"><h2>全部问题（${fs.length}）</h2>${fs.map((f) => reviewedFinding(c, f)).join('') || '<p class="muted">没有符合筛选条件的问题。</p>'}</div>
-    </div></div>`;
+    </div></div>${reportHtml(c)}`;
+}
+
+/** The one-call report a team lead signs: what was scored, what was found and reviewed, by whom. */
+function reportHtml(c) {
+  const card = c.card;
+  const r = c.review ?? { verdicts: {}, notes: {}, history: [] };
+  const m = meta(c);
+  const row = (k, v) => (v ? `<tr><th>${k}</th><td>${esc(v)}</td></tr>` : '');
+  const findings = card.findings
+    .map((f) => {
+      const start = f.turn == null ? null : c.turns[f.turn]?.start;
+      const verdict = r.verdicts[findingKey(f)];
+      return `<tr><td>${f.turn == null ? '' : f.turn + 1}</td><td>${start == null ? '' : `${String(Math.floor(start / 60)).padStart(2, '0')}:${String(Math.round(start % 60)).padStart(2, '0')}`}</td><td>${esc(categoryLabel(f.category))}</td><td>${esc(SEVERITY[f.severity] ?? f.severity)}</td><td>${esc(f.excerpt)}</td><td>${esc(f.message)}</td><td>${verdict ? VERDICT[verdict.value.verdict] : ''}</td><td>${esc(r.notes[findingKey(f)]?.value.note ?? '')}</td></tr>`;
+    })
+    .join('');
+  const reviewers = [...new Set(r.history.map((e) => e.reviewer))].join('、');
+  return `<section id="report" class="print-only" aria-hidden="true">
+    <h1>通话质检报告</h1>
+    <table class="report-meta">${row('通话', c.label)}${row('通话编号', m.call_id)}${row('坐席', agentOf(c))}${row('班组', m.team)}${row('通话时间', m.started_at)}${row('阶段', card.stage ? `${card.stage}（逾期 ${card.dpd} 天）` : '')}${row('规则包', `${card.pack.id} ${card.pack.version}`)}
+      ${row('得分', r.score ? `${r.score.value.score}（调整；原 ${card.score}，原因：${r.score.value.reason}）` : String(card.score))}${row('自动不合格', card.auto_fail ? '是' : '否')}</table>
+    <h2>扣分</h2><ul>${card.deductions.map((d) => `<li>${esc(categoryLabel(d.category))}：−${d.points} 分（${d.findings} 处）</li>`).join('') || '<li>无扣分</li>'}</ul>
+    <h2>问题（${card.findings.length}）</h2>
+    <table class="report-findings"><thead><tr><th>句</th><th>时间</th><th>类别</th><th>程度</th><th>摘录</th><th>说明</th><th>复核</th><th>备注</th></tr></thead><tbody>${findings}</tbody></table>
+    ${r.callNote ? `<h2>通话备注</h2><p>${esc(r.callNote.value.note)}</p>` : ''}
+    <h2>逐句</h2><ol class="report-turns">${c.turns.map((t) => `<li><b>${esc(SPEAKER[t.speaker] ?? t.speaker)}：</b>${esc(t.text)}</li>`).join('')}</ol>
+    <table class="report-sign"><tr><th>复核人</th><td>${esc(reviewers)}</td><th>报告日期</th><td>${esc(new Date().toLocaleDateString('zh-CN'))}</td></tr>
+      <tr><th>质检员签字</th><td class="sign"></td><th>组长签字</th><td class="sign"></td></tr></table>
+  </section>`;
 }
 
 const VERDICT = { confirmed: '已确认', disputed: '误报' };
@@ -374,6 +403,8 @@ $('detail').addEventListener('click', (e) => {
     review(c, { finding_key: box.dataset.finding, kind: 'verdict', value: { verdict: e.target.closest('[data-verdict]').dataset.verdict }, finding });
   } else if (f && e.target.closest('[data-save-note]')) {
     review(c, { finding_key: box.dataset.finding, kind: 'note', value: { note: box.querySelector('.finding-note').value }, finding });
+  } else if (e.target.closest('#print-report')) {
+    window.print();
   } else if (e.target.closest('#save-call-note')) {
     review(c, { kind: 'note', value: { note: $('call-note').value } });
   } else if (e.target.closest('#save-score')) {
@@ -394,7 +425,7 @@ $('samples').addEventListener('click', async () => {
   const files = await Promise.all(list.map(async (name) => new File([await (await fetch(`samples/${name}`)).text()], name)));
   await addFiles(files);
 });
-$('export-json').addEventListener('click', () => download('callguard-scorecards.json', 'application/json', JSON.stringify(rows().map((c) => (c.card ? { file: c.label, ...c.card } : { file: c.label, type: 'failure', error: c.error })), null, 2)));
+$('export-json').addEventListener('click', () => download('callguard-scorecards.json', 'application/json', JSON.stringify(rows().map((c) => (c.card ? { file: c.label, ...c.card, review: c.review?.history ?? [] } : { file: c.label, type: 'failure', error: c.error })), null, 2)));
 $('export-csv').addEventListener('click', () => download('callguard-通话.csv', 'text/csv;charset=utf-8', scorecardsCsv()));
 $('export-findings').addEventListener('click', () => download('callguard-问题.csv', 'text/csv;charset=utf-8', findingsCsv()));
 

@@ -252,10 +252,27 @@ const tests = {
     assert.equal(await kept.locator('.finding-note').inputValue(), '客户自己说的，坐席在复述');
     assert.equal(await page.textContent('#adjusted-score'), '60');
     assert.match(await page.textContent('#review-history'), /质检员王/);
+    const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+    const exported = JSON.parse(readFileSync(await json.path(), 'utf8'));
+    assert.ok(exported[0].review.some((e) => e.kind === 'verdict' && e.value.verdict === 'disputed' && e.reviewer === '质检员王'));
     const [findings] = await Promise.all([page.waitForEvent('download'), page.click('#export-findings')]);
     const text = readFileSync(await findings.path(), 'utf8');
     assert.ok(text.split(/\r\n/).some((l) => l.includes(',误报,客户自己说的，坐席在复述,质检员王')), text);
-    await close(page, 'review-disputed.png');
+    await page.screenshot({ path: path.join(shots, 'review-disputed.png'), fullPage: true });
+    // The printed report: only the report, with the adjusted score, the verdict, the reviewer and
+    // the signature block.
+    await page.emulateMedia({ media: 'print' });
+    const report = await page.textContent('#report');
+    assert.match(report, /通话质检报告/);
+    assert.match(report, /60（调整；原 \d+，原因：一处误报）/);
+    assert.match(report, /误报/);
+    assert.match(report, /质检员王/);
+    assert.match(report, /组长签字/);
+    assert.ok(await page.isVisible('#report'));
+    assert.ok(!(await page.isVisible('#calls')), 'the table is not printed');
+    await page.screenshot({ path: path.join(shots, 'review-print.png'), fullPage: true });
+    await page.emulateMedia({ media: 'screen' });
+    await close(page);
   },
 
   async 'review: on a server with a ledger, a second browser sees the team\'s review'() {
