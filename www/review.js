@@ -187,9 +187,9 @@ function renderGroups() {
     return;
   }
   const title = { agent: '坐席', team: '班组', date: '日期' }[by];
-  $('groups').innerHTML = `<table id="group-table"><thead><tr><th>${title}</th><th>通话</th><th>平均分</th><th>自动不合格</th><th>无法评分</th><th>主要问题</th><th>最差通话</th></tr></thead><tbody>${groups(by)
+  $('groups').innerHTML = `<div class="table-scroll"><table id="group-table"><thead><tr><th>${title}</th><th>通话</th><th>平均分</th><th>自动不合格</th><th>无法评分</th><th>主要问题</th><th>最差通话</th></tr></thead><tbody>${groups(by)
     .map((g) => `<tr><td>${esc(g.name)}</td><td>${g.calls}</td><td>${g.average == null ? '—' : g.average.toFixed(1)}</td><td>${g.autoFails}</td><td>${g.failed}</td><td>${esc(g.top)}</td><td>${g.worst ? `<button type="button" class="link" data-open="${g.worst.key}">${esc(g.worst.label)}（${g.worst.card.score}）</button>` : '—'}</td></tr>`)
-    .join('')}</tbody></table>`;
+    .join('')}</tbody></table></div>`;
 }
 
 function render() {
@@ -226,7 +226,7 @@ function renderDetail() {
   const m = meta(c);
   const who = [agentOf(c) && `坐席 ${agentOf(c)}`, m.team && `班组 ${m.team}`, m.started_at && `时间 ${m.started_at}`, m.call_id && `通话编号 ${m.call_id}`].filter(Boolean).map(esc).join(' · ');
   const notes = (card.notes ?? []).map((n) => `<li>${esc(n)}</li>`).join('');
-  $('detail').innerHTML = `<div class="grid" style="grid-template-columns: minmax(0, 1fr) 360px">
+  $('detail').innerHTML = `<div class="grid side-right wide-side">
     <div class="panel"><h2>${esc(c.label)} · 逐句</h2>${who ? `<p class="muted" id="detail-meta">${who}</p>` : ''}<div class="turns">${turns}</div></div>
     <div>
       <div class="panel" id="scorecard"><h2>评分卡</h2>
