@@ -1,7 +1,7 @@
 // 话术助手: live checking of a draft, context controls, stage guidance, the calling clock and a
 // live-call mode fed by speech-to-text through `callguard.appendTurn(speaker, text)`.
 import {
-  engine, loadEngine, nav, esc, markSpans, findingCard, categoryLabel, THIRD_PARTY_POLICY, SPEAKER, problems, turnHtml, counterpartLabel,
+  engine, loadEngine, nav, esc, icon, markSpans, findingCard, categoryLabel, THIRD_PARTY_POLICY, SPEAKER, problems, turnHtml, counterpartLabel,
 } from './common.js';
 import { detectLedger, ledgerReady, ledgerStatus, ledgerGate, ledgerRecord, ledgerCounted } from './ledger.js';
 
@@ -250,7 +250,7 @@ function showGate(answer) {
   const next = answer.next_allowed_at ? new Date(answer.next_allowed_at) : null;
   $('clock-body').innerHTML = `
     <div class="now">客户当地 ${local}</div>
-    <div class="${answer.allowed ? 'allowed' : 'blocked'}" id="clock-verdict">${answer.allowed ? '✔ 现在可以联系' : '✘ 现在不可联系'}</div>
+    <div class="${answer.allowed ? 'allowed' : 'blocked'}" id="clock-verdict">${answer.allowed ? `${icon('check')} 现在可以联系` : `${icon('cross')} 现在不可联系`}</div>
     <div class="muted" id="clock-stale"></div>
     ${answer.findings.map((f) => `<div class="muted">· ${esc(categoryLabel(f.category))}：${esc(f.message)}</div>`).join('')}
     ${!answer.allowed && next ? `<div>下次可联系：<b id="next-allowed">${esc(answer.next_allowed_at.replace('T', ' ').slice(0, 16))}</b>（本机时间 ${next.toLocaleString('zh-CN', { hour12: false })}）</div>` : ''}`;

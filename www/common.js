@@ -89,6 +89,18 @@ export function markSpans(text, findings, attrs = () => '') {
 }
 
 /** The shared page header with the three pages. */
+/** Small inline icons: drawn by the page itself, so they never depend on an emoji font. */
+const ICONS = {
+  lock: '<path d="M5 7V5a3 3 0 0 1 6 0v2h1v7H4V7h1zm1.5 0h3V5a1.5 1.5 0 0 0-3 0v2z"/>',
+  check: '<path d="M6.2 11.6 2.8 8.2l1.1-1.1 2.3 2.3 5.9-5.9 1.1 1.1z"/>',
+  cross: '<path d="m4.2 3.1 3.8 3.8 3.8-3.8 1.1 1.1L9.1 8l3.8 3.8-1.1 1.1L8 9.1l-3.8 3.8-1.1-1.1L6.9 8 3.1 4.2z"/>',
+  play: '<path d="M5 3v10l8-5z"/>',
+  warn: '<path d="M8 1.5 15 14H1zm-.8 4.5v4h1.6V6zm0 5v1.6h1.6V11z"/>',
+};
+export function icon(name) {
+  return `<svg class="icon" viewBox="0 0 16 16" width="1em" height="1em" aria-hidden="true" focusable="false" fill="currentColor">${ICONS[name] ?? ''}</svg>`;
+}
+
 export function nav(current) {
   const pages = [
     ['index.html', '话术助手', 'Script assistant'],
@@ -98,7 +110,7 @@ export function nav(current) {
   const links = pages
     .map(([href, zh, en]) => `<a href="${href}"${href === current ? ' aria-current="page"' : ''}>${zh}<small>${en}</small></a>`)
     .join('');
-  return `<span class="brand">callguard <small>催收合规</small></span><nav>${links}</nav><span class="local" title="全部在本机浏览器中运行，不上传任何内容">🔒 本地运行 · 不上传</span>`;
+  return `<span class="brand">callguard <small>催收合规</small></span><nav>${links}</nav><span class="local" title="全部在本机浏览器中运行，不上传任何内容">${icon('lock')} 本地运行 · 不上传</span>`;
 }
 
 /** A finding as a card: reason, rule, sources and (optionally) a rewrite button. */
@@ -109,7 +121,7 @@ export function findingCard(f, { rewrite = false, index = 0 } = {}) {
     ? `<div class="suggestion">建议改为：<q>${esc(better)}</q>${rewrite ? ` <button type="button" class="apply" data-finding="${index}">一键替换</button>` : ''}</div>`
     : '';
   return `<div class="card ${f.severity}">
-    <div class="card-head"><span class="badge ${f.severity}">${SEVERITY[f.severity] ?? f.severity}</span> <b>${esc(categoryLabel(f.category))}</b> <code>${esc(f.rule)}</code>${f.excerpt ? ` · “${esc(f.excerpt)}”` : ''}</div>
+    <div class="card-head"><span class="badge ${f.severity}">${SEVERITY[f.severity] ?? f.severity}</span> <b title="规则 ${esc(f.rule)}">${esc(categoryLabel(f.category))}</b>${f.excerpt ? ` · “${esc(f.excerpt)}”` : ''}</div>
     <p>${esc(f.message)}</p>${fix}
     ${sources ? `<details><summary>依据</summary><ul class="sources">${sources}</ul></details>` : ''}
   </div>`;
@@ -120,7 +132,7 @@ function turnNotes(findings) {
   const seen = new Set();
   return findings
     .filter((f) => !seen.has(f.rule) && seen.add(f.rule))
-    .map((f) => `<div class="muted">⚠ <span class="badge ${f.severity}">${SEVERITY[f.severity] ?? f.severity}</span> ${esc(categoryLabel(f.category))}：${esc(f.message)}${(f.rewrite?.text ?? f.suggestion) ? ` 建议：“${esc(f.rewrite?.text ?? f.suggestion)}”` : ''}</div>`)
+    .map((f) => `<div class="muted">${icon('warn')} <span class="badge ${f.severity}">${SEVERITY[f.severity] ?? f.severity}</span> ${esc(categoryLabel(f.category))}：${esc(f.message)}${(f.rewrite?.text ?? f.suggestion) ? ` 建议：“${esc(f.rewrite?.text ?? f.suggestion)}”` : ''}</div>`)
     .join('');
 }
 

@@ -61,7 +61,7 @@ function debrief(answer) {
   const d = answer.debrief;
   const deductions = d.deductions
     .map((x) => `<div class="card error"><div class="card-head"><b>${esc(categoryLabel(x.category))}</b> −${x.points} 分</div>
-      ${x.rules.map((r) => `<p><code>${esc(r.rule)}</code> ${esc(r.message)}<br><span class="muted">第 ${r.turns.join('、')} 句${r.excerpts.filter(Boolean).length ? `：“${r.excerpts.filter(Boolean).map(esc).join('”“')}”` : ''}</span>
+      ${x.rules.map((r) => `<p title="${esc(r.rule)}">${esc(r.message)}<br><span class="muted">第 ${r.turns.join('、')} 句${r.excerpts.filter(Boolean).length ? `：“${r.excerpts.filter(Boolean).map(esc).join('”“')}”` : ''}</span>
         ${r.suggestion ? `<br>建议：<q>${esc(r.suggestion)}</q>` : ''}<br><span class="muted">依据：${r.sources.map(esc).join('；')}</span></p>`).join('')}
     </div>`)
     .join('');
