@@ -11,6 +11,7 @@
 
 mod contacts;
 mod decisions;
+mod evidence;
 pub mod phone;
 mod reviews;
 
