@@ -151,3 +151,29 @@ const COUNTERPART = { debtor: '本人', third_party: '第三方', unknown: '未�
 export function counterpartLabel(state) {
   return `对方：${esc(COUNTERPART[state.party] ?? state.party)}${state.identity_verified ? '（已核身）' : ''}`;
 }
+
+/** What `GET /v1/ledger` says of the server serving the page, or null when the page is opened
+ *  alone (no API) — the calling clock and the review page both ask. */
+export async function serverLedger() {
+  try {
+    const r = await fetch('/v1/ledger', { headers: { Accept: 'application/json' } });
+    if (!r.ok) return null;
+    const v = await r.json();
+    return v.type === 'success' && v.enabled === true ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A call to the server's ledger API with the API token; a failure answer becomes an Error with
+ *  the server's (Chinese) message. */
+export async function ledgerApi(method, path, token, body) {
+  const r = await fetch(path, {
+    method,
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token.trim()}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const v = await r.json().catch(() => ({}));
+  if (v.type !== 'success') throw new Error(v.errors?.[0]?.message ?? `服务器返回 ${r.status}`);
+  return v;
+}

@@ -3,6 +3,8 @@
 // all collectors' and dialers' — and the record buttons write there; opened alone, the page keeps
 // its own local list. The API token and the debtor stay in this tab only (sessionStorage).
 
+import { serverLedger, ledgerApi } from './common.js';
+
 const $ = (id) => document.getElementById(id);
 
 export const ledger = { enabled: false, backend: null };
@@ -11,15 +13,9 @@ const BACKEND = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
 
 /** Asks the server whether it keeps a ledger; a page opened alone (no API) stays local. */
 export async function detectLedger() {
-  try {
-    const r = await fetch('/v1/ledger', { headers: { Accept: 'application/json' } });
-    if (!r.ok) return false;
-    const v = await r.json();
-    ledger.enabled = v.type === 'success' && v.enabled === true;
-    ledger.backend = v.backend ?? null;
-  } catch {
-    ledger.enabled = false;
-  }
+  const info = await serverLedger();
+  ledger.enabled = info !== null;
+  ledger.backend = info?.backend ?? null;
   if (ledger.enabled) {
     $('ledger-fields').hidden = false;
     $('local-history-row').hidden = true;
@@ -44,20 +40,8 @@ export function ledgerStatus() {
   return '';
 }
 
-async function call(method, path, body) {
-  const r = await fetch(path, {
-    method,
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${$('ledger-token').value.trim()}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let v;
-  try {
-    v = await r.json();
-  } catch {
-    throw new Error(`服务器返回 ${r.status}`);
-  }
-  if (v.type !== 'success') throw new Error(v.errors?.[0]?.message ?? `服务器返回 ${r.status}`);
-  return v;
+function call(method, path, body) {
+  return ledgerApi(method, path, $('ledger-token').value, body);
 }
 
 function debtorPhone() {

@@ -3,6 +3,8 @@
 // browser (IndexedDB) when the page is opened alone, and in the server's store (/v1/reviews) when
 // it is served by `callguard serve --db` and the API token is given, so a QA team shares them.
 
+import { serverLedger, ledgerApi } from './common.js';
+
 const $ = (id) => document.getElementById(id);
 
 let server = false;
@@ -10,12 +12,7 @@ let db = null;
 
 /** Asks the server whether it keeps reviews; opens the browser's store either way. */
 export async function openReviews() {
-  try {
-    const r = await fetch('/v1/ledger', { headers: { Accept: 'application/json' } });
-    server = r.ok && (await r.json()).enabled === true;
-  } catch {
-    server = false;
-  }
+  server = (await serverLedger()) !== null;
   $('review-token-row').hidden = !server;
   $('reviewer').value = localStorage.getItem('callguard.reviewer') ?? '';
   $('reviewer').addEventListener('input', () => localStorage.setItem('callguard.reviewer', $('reviewer').value));
@@ -38,15 +35,8 @@ function usingServer() {
   return server && $('review-token').value.trim() !== '';
 }
 
-async function api(method, path, body) {
-  const r = await fetch(path, {
-    method,
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${$('review-token').value.trim()}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const v = await r.json().catch(() => ({}));
-  if (v.type !== 'success') throw new Error(v.errors?.[0]?.message ?? `服务器返回 ${r.status}`);
-  return v;
+function api(method, path, body) {
+  return ledgerApi(method, path, $('review-token').value, body);
 }
 
 function tx(mode) {
