@@ -95,6 +95,7 @@ fn setup() -> Result<()> {
     }
     let tools = root().join("tools/node_modules");
     let have_tools = [
+        "axe-core",
         "binaryen",
         "playwright-core",
         "typescript",
@@ -261,9 +262,13 @@ fn build() -> Result<()> {
 fn test() -> Result<()> {
     build()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
+    // Clippy runs in the release profile, like every build and test below, so its build scripts
+    // and proc macros are the ones the tests reuse: a dev-profile clippy doubled the target
+    // directory and once ran a CI machine out of disk.
     run(cargo()
         .args([
             "clippy",
+            "--release",
             "--workspace",
             "--all-targets",
             "--locked",
@@ -289,6 +294,7 @@ fn test() -> Result<()> {
     run(cargo()
         .args([
             "clippy",
+            "--release",
             "--package",
             "callguard",
             "--features",
