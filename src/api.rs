@@ -4,7 +4,7 @@
 use crate::engine::{Engine, DEFAULT_PACK};
 use crate::gate::{GateAnswer, GateCall};
 use crate::model::{parse_dpd, Channel, Context, Finding, Location, Party, Problem};
-use crate::pack::{Calling, Notice, Pack, Stage, StageView, ThirdPartyPolicy};
+use crate::pack::{Calling, Notice, Pack, StageSummary, StageView, ThirdPartyPolicy};
 use crate::practice::{Practice, PracticeCall};
 use crate::scenario::Goal;
 use crate::score::Scorecard;
@@ -165,7 +165,7 @@ pub struct PackSummary {
     pub chain: Vec<String>,
     pub rules: usize,
     pub calling: Calling,
-    pub stages: Vec<Stage>,
+    pub stages: Vec<StageSummary>,
     pub notices: Vec<Notice>,
 }
 
@@ -183,11 +183,7 @@ impl From<&Pack> for PackSummary {
             chain: p.chain.clone(),
             rules: p.rules.len(),
             calling: p.calling.clone(),
-            stages: p
-                .stage_layers
-                .last()
-                .map(|l| l.stages.clone())
-                .unwrap_or_default(),
+            stages: p.stage_table(),
             notices: p.notices.clone(),
         }
     }

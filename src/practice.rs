@@ -154,6 +154,23 @@ fn next_step<'s>(
     scenario.step(target)
 }
 
+/// The counterpart's answers to what `reply` asked, for the end of the turn of step `next`. A step that ends
+/// the call (no `next`, no branches) answers nothing: the counterpart is saying goodbye.
+fn answers_to(scenario: &Scenario, reply: &str, next: &Step, turns: &[PracticeTurn]) -> String {
+    if next.next.is_none() && next.branches.is_empty() {
+        return String::new();
+    }
+    let normalized = Normalized::new(reply).text;
+    let reached =
+        |from: &str| next.id == from || turns.iter().any(|t| t.step.as_deref() == Some(from));
+    scenario
+        .answers
+        .iter()
+        .filter(|a| says(&normalized, &a.asked) && a.from.as_deref().is_none_or(reached))
+        .map(|a| a.customer.as_str())
+        .collect()
+}
+
 pub fn practice(
     compiled: &CompiledPack,
     scenario: &Scenario,
@@ -189,15 +206,18 @@ pub fn practice(
     let mut answered = 0;
     // The score of `turns` as they stand, when the last turn is a scored reply.
     let mut card: Option<Scorecard>;
+    // What the counterpart answers of the trainee's last reply, after the script's next line: a
+    // confirmation (是我) has to open the turn for the scorer to take it as one.
+    let mut answering = String::new();
     loop {
         turns.push(PracticeTurn {
             speaker: counterpart,
-            text: step.customer.clone(),
+            text: format!("{}{answering}", step.customer),
             step: Some(step.id.clone()),
         });
         card = None;
         let Some(reply) = replies.get(answered) else {
-            next = Some(step.customer.clone());
+            next = Some(format!("{}{answering}", step.customer));
             break;
         };
         turns.push(PracticeTurn {
@@ -227,7 +247,10 @@ pub fn practice(
             break;
         }
         match next_step(scenario, step, reply, &last_findings) {
-            Some(s) if answered < scenario.max_replies => step = s,
+            Some(s) if answered < scenario.max_replies => {
+                answering = answers_to(scenario, reply, s, &turns);
+                step = s;
+            }
             _ => {
                 finished = true;
                 break;

@@ -91,9 +91,27 @@ pub struct Scenario {
     pub start: String,
     pub objectives: Vec<Objective>,
     pub steps: Vec<Step>,
+    /// What the counterpart answers whenever the trainee asks it, with the script's next line:
+    /// a customer asked for the last digits of an ID card gives them.
+    #[serde(default)]
+    pub answers: Vec<Answer>,
     /// Worked replies with the outcome they must get; the tests run every one.
     #[serde(default)]
     pub walkthroughs: Vec<Walkthrough>,
+}
+
+/// A question the counterpart answers wherever the trainee asks it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// The reply asks this when it says one of these (normalized).
+    pub asked: Vec<String>,
+    /// What the counterpart says, after the script's next line.
+    pub customer: String,
+    /// Answered only once the call has reached this step (a customer gives ID digits once they
+    /// know who is calling); anywhere when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 /// A trainee's replies and what the practice must make of them, like a rule's `bad`/`allows`.
@@ -207,6 +225,28 @@ fn validate(s: &Scenario) -> Vec<(String, String)> {
                 problems.push((
                     format!("steps.{}.branches", step.id),
                     format!("step `{}` has an empty `said` phrase", step.id),
+                ));
+            }
+        }
+    }
+    for (i, answer) in s.answers.iter().enumerate() {
+        if answer.asked.is_empty() || answer.asked.iter().any(|p| normalize_phrase(p).is_empty()) {
+            problems.push((
+                format!("answers.{i}"),
+                format!("answer {} needs non-empty `asked` phrases", i + 1),
+            ));
+        }
+        if answer.customer.trim().is_empty() {
+            problems.push((
+                format!("answers.{i}"),
+                format!("answer {} has an empty `customer` line", i + 1),
+            ));
+        }
+        if let Some(from) = &answer.from {
+            if !ids.contains(from.as_str()) {
+                problems.push((
+                    format!("answers.{i}"),
+                    format!("answer {} starts from unknown step `{from}`", i + 1),
                 ));
             }
         }

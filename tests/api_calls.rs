@@ -110,3 +110,37 @@ fn a_third_party_at_a_no_contact_stage_gets_a_notice_that_changes_with_the_dpd()
         "M1-3 allows a message"
     );
 }
+
+#[test]
+fn the_stage_table_shows_the_policy_in_force_and_whose_it_is() {
+    let e = engine();
+    let a = parse(&callguard::api::packs_json(&e));
+    let company = a["packs"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["id"] == "cn-company"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let stage = |id: &str| {
+        company["stages"]
+            .as_array()
+            .and_then(|ss| ss.iter().find(|s| s["id"] == id))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    // M1-3: the company's own wording is looser; the national baseline's policy is in force.
+    let late = stage("M1-3");
+    assert_eq!(
+        late["third_party_contact"],
+        "if_unreachable_or_broken_promise"
+    );
+    assert_eq!(late["third_party_in_force"], "if_unreachable");
+    assert_eq!(late["in_force_pack"], "cn-national");
+    assert!(late["in_force_sources"]
+        .as_array()
+        .is_some_and(|s| !s.is_empty()));
+    // M1-1: the company is stricter than the baseline, so its own policy is the one in force.
+    let early = stage("M1-1");
+    assert_eq!(early["third_party_contact"], "never");
+    assert_eq!(early["third_party_in_force"], "never");
+    assert!(early.get("in_force_pack").is_none());
+}

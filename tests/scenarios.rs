@@ -218,3 +218,32 @@ next = "b"
         "{syntax:?}"
     );
 }
+
+#[test]
+fn a_scripted_customer_answers_what_the_trainee_asked() {
+    let engine = Engine::with_embedded_packs().unwrap_or_else(|p| panic!("{p:?}"));
+    let practice = |replies: &[&str]| {
+        let call = callguard::practice::PracticeCall {
+            scenario: "unemployed".into(),
+            replies: replies.iter().map(|r| r.to_string()).collect(),
+        };
+        engine
+            .practice_call(&call)
+            .unwrap_or_else(|p| panic!("{p}"))
+            .practice
+    };
+    // Asked with the name, the customer confirms and gives the digits.
+    let p = practice(&["您好，请问是陈志强先生本人吗？麻烦您报一下身份证后四位，核实一下身份。"]);
+    let line = p.next.as_deref().unwrap_or_default();
+    assert!(line.contains("0312") && line.contains("是我"), "{line}");
+    assert_eq!(p.turns.last().map(|t| t.text.as_str()), Some(line));
+    // The confirmation still opens the turn, so the identity counts as verified.
+    assert!(p.scorecard.identity_verified, "{line}");
+    // Asked before saying who is calling, a stranger gets no digits: the customer asks who it is.
+    let p = practice(&["麻烦报一下身份证后四位。"]);
+    let line = p.next.as_deref().unwrap_or_default();
+    assert!(!line.contains("0312"), "{line}");
+    // A reply that asks nothing gets the script's line alone.
+    let p = practice(&["您好，请问是陈志强先生本人吗？"]);
+    assert_eq!(p.next.as_deref(), Some("是我。是贷款的事吧？"));
+}

@@ -185,6 +185,11 @@ export interface Stage {
   third_party_contact: ThirdPartyPolicy;
   guidance: string;
   sources: string[];
+  /** The policy in force over this stage's days once every pack of the chain applies (the strictest wins). */
+  third_party_in_force: ThirdPartyPolicy;
+  /** When a parent pack's stricter policy overrides this stage's own: that pack and its sources. */
+  in_force_pack?: string;
+  in_force_sources?: string[];
 }
 export interface PackSummary {
   id: string;

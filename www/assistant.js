@@ -1,8 +1,9 @@
 // 话术助手: live checking of a draft, context controls, stage guidance, the calling clock and a
 // live-call mode fed by speech-to-text through `callguard.appendTurn(speaker, text)`.
 import {
-  engine, loadEngine, nav, esc, icon, markSpans, findingCard, categoryLabel, THIRD_PARTY_POLICY, SPEAKER, problems, turnHtml, counterpartLabel,
+  engine, loadEngine, nav, esc, icon, markSpans, findingCard, categoryLabel, THIRD_PARTY_POLICY, PARTY, problems, announcer,
 } from './common.js';
+import { liveCall } from './live-call.js';
 import { detectLedger, ledgerReady, ledgerStatus, ledgerGate, ledgerRecord, ledgerCounted } from './ledger.js';
 
 const $ = (id) => document.getElementById(id);
@@ -11,7 +12,8 @@ $('nav').innerHTML = nav('index.html');
 const draft = $('draft');
 const marks = $('marks');
 const tooltip = $('tooltip');
-const state = { findings: [], packs: null, live: [], liveFindings: [], history: loadHistory(), playing: null };
+const state = { findings: [], packs: null, history: loadHistory() };
+const announce = announcer($('announce'));
 
 const loadMs = await loadEngine();
 await detectLedger();
@@ -52,7 +54,10 @@ function check() {
     renderFindings();
     return;
   }
+  const before = new Set(state.findings.map((f) => f.rule));
   state.findings = answer.findings;
+  const fresh = answer.findings.filter((f) => !before.has(f.rule));
+  if (fresh.length) announce(`新问题：${[...new Set(fresh.map((f) => categoryLabel(f.category)))].join('、')}`);
   const errors = answer.findings.filter((f) => f.severity === 'error').length;
   $('summary').innerHTML = answer.findings.length
     ? `<span class="badge error">${errors} 处违规</span> <span class="badge warning">${answer.findings.length - errors} 处提醒</span>`
@@ -75,17 +80,30 @@ function renderFindings() {
     : '<p class="muted">暂无问题。</p>';
 }
 
-/** Replaces a finding's span with its rewrite, then re-checks. */
+/** Replaces a finding's span with its rewrite as an edit of the textarea's own (so Ctrl+Z undoes
+ *  it), keeps the caret where it was in the text around it, then re-checks. */
 function applyRewrite(i) {
   const f = state.findings[i];
   if (!f || !(f.rewrite || f.suggestion)) return;
-  draft.focus();
   // The rewrite replaces the whole clause with a sentence that reads as speech; a finding
   // without one (none today) falls back to its suggestion in place of the flagged words.
-  if (f.rewrite) draft.setRangeText(f.rewrite.text, f.rewrite.utf16_start, f.rewrite.utf16_end, 'end');
-  else draft.setRangeText(f.suggestion, f.utf16_start, f.utf16_end, 'end');
+  const [text, start, end] = f.rewrite
+    ? [f.rewrite.text, f.rewrite.utf16_start, f.rewrite.utf16_end]
+    : [f.suggestion, f.utf16_start, f.utf16_end];
+  const caret = draft.selectionStart;
+  const shift = text.length - (end - start);
+  const after = caret <= start ? caret : caret >= end ? caret + shift : start + text.length;
+  draft.focus();
+  draft.setSelectionRange(start, end);
+  // insertText goes through the browser's editing, so it joins the undo history; where it is
+  // refused the text is set directly (no undo, the same text).
+  if (!document.execCommand('insertText', false, text)) {
+    draft.setRangeText(text, start, end, 'end');
+    check();
+  }
+  draft.setSelectionRange(after, after);
   hideTooltip();
-  check();
+  announce(`已替换为：${text}`);
 }
 
 draft.addEventListener('input', check);
@@ -94,6 +112,10 @@ new ResizeObserver(() => { marks.style.height = `${draft.offsetHeight}px`; }).ob
 for (const id of ['pack', 'dpd', 'party', 'verified', 'informed', 'vulnerable', 'channel']) {
   $(id).addEventListener('input', () => { check(); gate(); });
   $(id).addEventListener('change', () => { check(); gate(); });
+}
+// A live call without a DPD of its own is scored under the pack and DPD the collector sets.
+for (const id of ['pack', 'dpd']) {
+  $(id).addEventListener('change', () => live.rescore());
 }
 document.body.addEventListener('click', (e) => {
   const apply = e.target.closest('button.apply');
@@ -150,8 +172,17 @@ $('findings').addEventListener('focusin', (e) => {
 // ---- Stage guidance -------------------------------------------------------------------------
 function renderStage(stage) {
   const p = state.packs.packs.find((x) => x.id === pack());
+  const policy = (v) => esc(THIRD_PARTY_POLICY[v] ?? v);
+  const packTitle = (id) => state.packs.packs.find((x) => x.id === id)?.title ?? id;
+  // The policy in force (the strictest of the chain); a looser wording of this pack's own is
+  // shown struck through with whose rule overrides it.
   const rows = (p?.stages ?? [])
-    .map((s) => `<tr${stage && s.id === stage.stage ? ' class="selected"' : ''}><td>${esc(s.id)}</td><td>${s.from}–${s.to ?? '∞'} 天</td><td>${esc(THIRD_PARTY_POLICY[s.third_party_contact] ?? s.third_party_contact)}</td></tr>`)
+    .map((s) => {
+      const cell = s.in_force_pack
+        ? `${policy(s.third_party_in_force)}<div class="muted"><span class="overridden">${policy(s.third_party_contact)}</span>（本规则包较宽的规定，按${esc(packTitle(s.in_force_pack))}执行）</div>`
+        : policy(s.third_party_in_force ?? s.third_party_contact);
+      return `<tr${stage && s.id === stage.stage ? ' class="selected"' : ''}><td>${esc(s.id)}</td><td>${s.from}–${s.to ?? '∞'} 天</td><td>${cell}</td></tr>`;
+    })
     .join('');
   if (!stage) {
     $('stage-name').textContent = '';
@@ -163,7 +194,7 @@ function renderStage(stage) {
     <p><b>${esc(stage.name || '未分阶段')}</b></p>
     <ul>${stage.guidance.map((g) => `<li>${esc(g)}</li>`).join('')}</ul>
     <p><span class="badge ${stage.third_party_contact === 'never' ? 'error' : 'warning'}">第三方</span> ${esc(THIRD_PARTY_POLICY[stage.third_party_contact])}</p>
-    <details><summary>各阶段一览</summary><table><thead><tr><th>阶段</th><th>逾期</th><th>第三方</th></tr></thead><tbody>${rows}</tbody></table></details>
+    <details><summary>各阶段一览</summary><table><thead><tr><th>阶段</th><th>逾期</th><th>第三方（现行规定）</th></tr></thead><tbody>${rows}</tbody></table></details>
     <details><summary>依据</summary><ul class="sources">${stage.sources.map((s) => `<li>${esc(s)}</li>`).join('')}</ul></details>`;
 }
 
@@ -282,9 +313,11 @@ for (const b of document.querySelectorAll('[data-attempt]')) {
     gate({ now: true });
   });
 }
+$('history-import').addEventListener('click', () => $('history-file').click());
 $('history-clear').addEventListener('click', () => { state.history = []; saveHistory(); gate(); });
 $('history-file').addEventListener('change', async (e) => {
   const file = e.target.files[0];
+  e.target.value = '';
   if (!file) return;
   try {
     const data = JSON.parse(await file.text());
@@ -304,80 +337,30 @@ for (const id of ['ledger-debtor', 'ledger-phone', 'ledger-token']) $(id).addEve
 $('ledger-refresh').addEventListener('click', () => gate({ now: true }));
 
 // ---- Live call mode -------------------------------------------------------------------------
-const SPEAKER_ALIASES = { 坐席: 'agent', 催收员: 'agent', 客户: 'customer', 第三方: 'third_party' };
-
-/**
- * Adds a turn from speech-to-text. With `{ partial: true }` the turn replaces the previous
- * partial turn of the same speaker, so interim results update in place.
- */
-function appendTurn(speaker, text, { partial = false } = {}) {
-  const who = SPEAKER_ALIASES[speaker] ?? speaker;
-  if (!['agent', 'customer', 'third_party', 'unknown'].includes(who)) {
-    throw new Error(`unknown speaker \`${speaker}\`; use agent, customer, third_party or unknown`);
+// The party selector follows who the call has established is on the line, and says so.
+function followParty(turnState) {
+  const party = turnState.party === 'unknown' ? null : turnState.party;
+  let changed = false;
+  if (party && $('party').value !== party) {
+    $('party').value = party;
+    changed = true;
   }
-  const last = state.live[state.live.length - 1];
-  if (last && last.partial && last.speaker === who) {
-    last.text = String(text);
-    last.partial = partial;
-  } else {
-    state.live.push({ speaker: who, text: String(text), partial });
+  if (turnState.identity_verified && !$('verified').checked) {
+    $('verified').checked = true;
+    changed = true;
   }
-  scoreLive();
-  return state.liveFindings.filter((f) => f.turn === state.live.length - 1);
+  if (!changed) return;
+  $('party-note').textContent = `已随通话更新：对方是${PARTY[party ?? $('party').value]}${turnState.identity_verified ? '，已核实身份' : ''}`;
+  check();
+  gate();
 }
+const live = liveCall({
+  collector: () => ({ pack: pack(), dpd: context().dpd }),
+  followParty,
+  announce,
+});
 
-function scoreLive() {
-  if (!state.live.length) {
-    $('live-turns').innerHTML = '';
-    $('live-score').textContent = '';
-    return;
-  }
-  const answer = engine.scoreTranscript({
-    pack: pack(),
-    dpd: context().dpd,
-    transcript: { turns: state.live.map(({ speaker, text }) => ({ speaker, text })) },
-  });
-  if (answer.type !== 'success') {
-    $('live-score').innerHTML = `<span class="error-box">${esc(problems(answer))}</span>`;
-    return;
-  }
-  // Whole-call requirements (closing, promise) are judged when the call ends, not mid-call.
-  state.liveFindings = answer.findings.filter((f) => !['missing_closing', 'vague_promise'].includes(f.category));
-  $('live-turns').innerHTML = state.live
-    .map((t, i) => {
-      const fs = state.liveFindings.filter((f) => f.turn === i);
-      return turnHtml(t, i, fs, `${esc(SPEAKER[t.speaker])}${t.partial ? ' · 识别中…' : ''}`);
-    })
-    .join('');
-  const last = answer.timeline[answer.timeline.length - 1];
-  const errors = state.liveFindings.filter((f) => f.severity === 'error').length;
-  $('live-score').innerHTML = `${counterpartLabel(last)} · 违规 <b id="live-errors">${errors}</b> 处`;
-}
-
-async function playSample() {
-  if (state.playing) return;
-  const response = await fetch('samples/live-sample.json');
-  if (!response.ok) throw new Error(`cannot load the sample call: HTTP ${response.status}`);
-  const call = await response.json();
-  state.live = [];
-  if (call.dpd != null) $('dpd').value = call.dpd;
-  $('play').disabled = true;
-  let i = 0;
-  state.playing = setInterval(() => {
-    const turn = call.turns[i++];
-    if (!turn) {
-      clearInterval(state.playing);
-      state.playing = null;
-      $('play').disabled = false;
-      return;
-    }
-    appendTurn(turn.speaker, turn.text);
-  }, 600);
-}
-$('play').addEventListener('click', () => playSample().catch((e) => { $('live-score').textContent = e.message; }));
-$('clear-live').addEventListener('click', () => { state.live = []; scoreLive(); });
-
-window.callguard = { appendTurn, check, engine, loadMs };
+window.callguard = { appendTurn: live.appendTurn, endCall: live.endCall, check, engine, loadMs };
 check();
 // Milliseconds from navigation to the first check answer on screen (bench/page-timing.mjs).
 window.callguard.firstCheckAt = performance.now();

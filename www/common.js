@@ -177,3 +177,17 @@ export async function ledgerApi(method, path, token, body) {
   if (v.type !== 'success') throw new Error(v.errors?.[0]?.message ?? `服务器返回 ${r.status}`);
   return v;
 }
+
+/** A screen reader's voice for a page: `announcer(region)` gives `announce(text)`, which speaks
+ *  through the polite live region once typing pauses, so a reader hears the latest finding rather
+ *  than one per keystroke. */
+export function announcer(region) {
+  let pending = 0;
+  return (text) => {
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      // A changed text is what a live region announces; the same text twice is spoken again.
+      region.textContent = region.textContent === text ? `${text}\u200b` : text;
+    }, 600);
+  };
+}

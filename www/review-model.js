@@ -25,7 +25,7 @@ export function reportHtml(c) {
     })
     .join('');
   const reviewers = [...new Set(r.history.map((e) => e.reviewer))].join('、');
-  return `<section id="report" class="print-only" aria-hidden="true">
+  return `<section id="report" class="print-only printable" aria-hidden="true">
     <h1>通话质检报告</h1>
     <table class="report-meta">${row('通话', c.label)}${row('通话编号', m.call_id)}${row('坐席', agentOf(c))}${row('班组', m.team)}${row('通话时间', m.started_at)}${row('阶段', card.stage ? `${card.stage}（逾期 ${card.dpd} 天）` : '')}${row('规则包', `${card.pack.id} ${card.pack.version}`)}
       ${row('得分', r.score ? `${r.score.value.score}（调整；原 ${card.score}，原因：${r.score.value.reason}）` : String(card.score))}${row('自动不合格', card.auto_fail ? '是' : '否')}</table>

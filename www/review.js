@@ -220,7 +220,7 @@ function renderDetail() {
     .map((t, i) => {
       const tf = fs.filter((f) => f.turn === i && f.utf16_end > f.utf16_start);
       const state = card.timeline[i];
-      return turnHtml(t, i, tf, `#${i} ${esc(SPEAKER[t.speaker] ?? t.speaker)}${state && t.speaker === 'agent' ? ` · ${counterpartLabel(state)}` : ''}`);
+      return turnHtml(t, i, tf, `#${i + 1} ${esc(SPEAKER[t.speaker] ?? t.speaker)}${state && t.speaker === 'agent' ? ` · ${counterpartLabel(state)}` : ''}`);
     })
     .join('');
   const m = meta(c);
@@ -292,7 +292,14 @@ function download(name, type, text) {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
-$('files').addEventListener('change', (e) => addFiles([...e.target.files]));
+$('files').addEventListener('change', (e) => {
+  const chosen = [...e.target.files];
+  // Cleared so that choosing the same file again loads it again.
+  e.target.value = '';
+  addFiles(chosen);
+});
+// The picker opens from its button (Tab, then Enter) or a click anywhere on the drop zone.
+$('drop').addEventListener('click', () => $('files').click());
 const drop = $('drop');
 drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
 drop.addEventListener('dragleave', () => drop.classList.remove('over'));

@@ -4,6 +4,7 @@
 mod language;
 mod merge;
 mod schema;
+mod stages;
 mod timing;
 
 use crate::model::{Category, Channel, Location, Party, Problem, Severity};
@@ -19,6 +20,7 @@ use toml::Spanned;
 use language::{build_frame, expand_concepts};
 pub use language::{permutations, Frame, FrameScope, DEFAULT_FRAME_WITHIN};
 pub use merge::ThirdPartyPolicy;
+pub use stages::{Stage, StageLayer, StageSummary, StageView};
 
 /// A document a rule comes from.
 #[derive(Debug, Clone, Serialize)]
@@ -58,43 +60,6 @@ pub struct Calling {
     pub third_party_calls_per_day: Option<Limit>,
     pub stop_after_refusal: Option<Flag>,
     pub visit_min_collectors: Option<Limit>,
-}
-
-/// A DPD stage as one pack of the chain defines it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Stage {
-    pub id: String,
-    pub name: String,
-    pub from: u32,
-    pub to: Option<u32>,
-    pub third_party_contact: ThirdPartyPolicy,
-    pub guidance: String,
-    pub sources: Vec<String>,
-}
-
-impl Stage {
-    pub fn covers(&self, dpd: u32) -> bool {
-        dpd >= self.from && self.to.is_none_or(|to| dpd <= to)
-    }
-}
-
-/// One pack's stage table; a layered pack keeps every layer and takes the strictest.
-#[derive(Debug, Clone, Serialize)]
-pub struct StageLayer {
-    pub pack: String,
-    pub default_third_party_contact: Option<(ThirdPartyPolicy, Vec<String>)>,
-    pub stages: Vec<Stage>,
-}
-
-/// What applies at one DPD after layering.
-#[derive(Debug, Clone, Serialize)]
-pub struct StageView {
-    pub dpd: u32,
-    pub stage: Option<String>,
-    pub name: String,
-    pub guidance: Vec<String>,
-    pub third_party_contact: ThirdPartyPolicy,
-    pub sources: Vec<String>,
 }
 
 /// Conditions on the context, typed.
@@ -631,36 +596,4 @@ pub(crate) fn chain_digest(parent_input: &[u8], source: &str) -> (String, Vec<u8
     let digest = Sha256::digest(&input);
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     (hex, input)
-}
-
-impl Pack {
-    /// What applies at `dpd`: the most specific stage's name and guidance, and the strictest
-    /// third-party policy of every layer.
-    pub fn stage_at(&self, dpd: u32) -> StageView {
-        let mut view = StageView {
-            dpd,
-            stage: None,
-            name: String::new(),
-            guidance: Vec::new(),
-            third_party_contact: ThirdPartyPolicy::Allowed,
-            sources: Vec::new(),
-        };
-        for layer in &self.stage_layers {
-            if let Some(stage) = layer.stages.iter().find(|s| s.covers(dpd)) {
-                view.stage = Some(stage.id.clone());
-                view.name = stage.name.clone();
-                view.guidance.push(stage.guidance.clone());
-                if stage.third_party_contact <= view.third_party_contact {
-                    view.third_party_contact = stage.third_party_contact;
-                }
-                view.sources.extend(stage.sources.iter().cloned());
-            } else if let Some((policy, sources)) = &layer.default_third_party_contact {
-                if *policy <= view.third_party_contact {
-                    view.third_party_contact = *policy;
-                }
-                view.sources.extend(sources.iter().cloned());
-            }
-        }
-        view
-    }
 }
