@@ -324,7 +324,8 @@ impl Engine {
             return Err(Problem::new(
                 "input_too_large",
                 format!(
-                    "reply {i} is {} bytes; at most {} bytes are checked at once",
+                    "第 {} 句回复过长：{} 字节，一次最多检查 {} 字节（reply {i} is too large）",
+                    i + 1,
                     long.len(),
                     crate::model::MAX_UTTERANCE_BYTES
                 ),
@@ -355,9 +356,12 @@ impl Engine {
                 let known: Vec<&str> = stages.map(|s| s.id.as_str()).collect();
                 Problem::new(
                     "invalid_input",
-                    format!("unknown stage `{stage}` in pack `{}`", compiled.pack.id),
+                    format!(
+                        "规则包 `{}` 中没有阶段 `{stage}`（unknown stage `{stage}` in pack `{}`）",
+                        compiled.pack.id, compiled.pack.id
+                    ),
                 )
-                .help(format!("known stages: {}", known.join(", ")))
+                .help(format!("可用的阶段 (known stages): {}", known.join(", ")))
                 .field("context.stage")
             })?;
             ctx.dpd = Some(found.from);
@@ -397,21 +401,23 @@ impl Engine {
             _ => {
                 return Err(Problem::new(
                     "invalid_input",
-                    "give exactly one of `transcript` (JSON turns) or `content` (file text with `format`)",
+                    "请给出 `transcript`（JSON 轮次）或 `content`（文件文本及 `format`）之一（give exactly one of `transcript` or `content`）",
                 ))
             }
         };
         if transcript.turns.is_empty() {
-            return Err(
-                Problem::new("empty_transcript", "transcript has no turns").field("transcript")
-            );
+            return Err(Problem::new(
+                "empty_transcript",
+                "转写中没有任何对话（transcript has no turns）",
+            )
+            .field("transcript"));
         }
         let total: usize = transcript.turns.iter().map(|t| t.text.len()).sum();
         if total > crate::model::MAX_TRANSCRIPT_BYTES {
             return Err(Problem::new(
                 "input_too_large",
                 format!(
-                    "transcript text is {total} bytes; at most {} bytes are scored at once",
+                    "转写文本过长：{total} 字节，一次最多评分 {} 字节（transcript text is too large）",
                     crate::model::MAX_TRANSCRIPT_BYTES
                 ),
             ));

@@ -108,7 +108,7 @@ fn parse_time(field: &str, text: &str) -> Result<DateTime<FixedOffset>, Problem>
     DateTime::parse_from_rfc3339(text).map_err(|e| {
         bad(
             field,
-            format!("`{field}` must be an RFC 3339 time with an offset, like `2026-11-22T20:30:00+08:00`: got `{}` ({e})", crate::model::quote(text, 60)),
+            format!("`{field}` 需要带时区偏移的时间，如 `2026-11-22T20:30:00+08:00`：收到 `{}`（must be an RFC 3339 time with an offset: {e}）", crate::model::quote(text, 60)),
         )
     })
 }
@@ -406,7 +406,8 @@ pub fn gate(compiled: &CompiledPack, call: &GateCall) -> Result<GateAnswer, Prob
             bad(
                 "debtor_utc_offsets",
                 format!(
-                    "debtor_utc_offsets[{i}] `{}` is not an offset like `+08:00`",
+                    "第 {} 个时区偏移 `{}` 格式不对，应形如 `+08:00`（debtor_utc_offsets[{i}] is not an offset）",
+                    i + 1,
                     crate::model::quote(text, 40)
                 ),
             )
@@ -414,7 +415,7 @@ pub fn gate(compiled: &CompiledPack, call: &GateCall) -> Result<GateAnswer, Prob
         offsets.push(FixedOffset::east_opt(minutes * 60).ok_or_else(|| {
             bad(
                 "debtor_utc_offsets",
-                format!("offset `{text}` is out of range"),
+                format!("时区偏移 `{text}` 超出范围（offset out of range）"),
             )
         })?);
     }
@@ -436,7 +437,7 @@ pub fn gate(compiled: &CompiledPack, call: &GateCall) -> Result<GateAnswer, Prob
             "unanswered" => Outcome::Unanswered,
             "refused" => Outcome::Refused,
             other => {
-                return Err(bad(&field, format!("{field}.outcome `{}` is unknown; expected one of: connected, unanswered, refused", crate::model::quote(other, 40))))
+                return Err(bad(&field, format!("{field}.outcome 取值不认识：`{}`，可选：connected（接通）、unanswered（未接）、refused（拒绝）", crate::model::quote(other, 40))))
             }
         };
         history.push(ParsedAttempt {

@@ -25,7 +25,7 @@ macro_rules! named_enum {
                 match s {
                     $($text => Ok($name::$variant),)+
                     _ => Err(format!(
-                        concat!("unknown ", $what, " `{}`; expected one of: {}"),
+                        concat!("`", $what, "` 的取值不认识：`{0}`，可选：{1}（unknown ", $what, " `{0}`）"),
                         s,
                         [$($text),+].join(", ")
                     )),
@@ -265,11 +265,15 @@ pub fn parse_dpd(dpd: Option<i64>) -> Result<Option<u32>, Problem> {
         None => Ok(None),
         Some(d) if d < 0 => Err(Problem::new(
             "invalid_input",
-            format!("`dpd` must be 0 or more: got `{d}`"),
+            format!("逾期天数不能为负：`{d}`（`dpd` must be 0 or more: got `{d}`）"),
         )
         .field("dpd")),
         Some(d) => u32::try_from(d).map(Some).map_err(|_| {
-            Problem::new("invalid_input", format!("`dpd` is too large: `{d}`")).field("dpd")
+            Problem::new(
+                "invalid_input",
+                format!("逾期天数过大：`{d}`（`dpd` is too large: `{d}`）"),
+            )
+            .field("dpd")
         }),
     }
 }

@@ -87,8 +87,8 @@ export async function accessible(page, where) {
 }
 
 /** Ends a test's page: a screenshot, no page or console errors, and axe-core on its last state. */
-export async function close(page, shot, { where = 'at the end of the test' } = {}) {
-  if (shot) await page.screenshot({ path: path.join(shots, shot), fullPage: true });
+export async function close(page, shot, { where = 'at the end of the test', fullPage = true } = {}) {
+  if (shot) await page.screenshot({ path: path.join(shots, shot), fullPage });
   assert.deepEqual(page.errors, [], 'no page or console errors');
   await accessible(page, where);
   await page.close();

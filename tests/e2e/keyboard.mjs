@@ -56,8 +56,10 @@ export default {
     await page.keyboard.press('Enter');
     assert.equal(await page.inputValue('#draft'), '你这个客户，请安排还款。');
     await tabTo(page, '#history-import');
+    // An attempt made just now by the page's clock (an earlier test may have installed a fake one).
+    const now = await page.evaluate(() => new Date().toISOString());
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
-    await chooser.setFiles({ name: 'history.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify([{ at: new Date().toISOString(), outcome: 'connected' }])) });
+    await chooser.setFiles({ name: 'history.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify([{ at: now, outcome: 'connected' }])) });
     await page.waitForFunction(() => /今日接通 1/.test(document.getElementById('counts').textContent));
     await close(page);
   },
