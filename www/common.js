@@ -191,3 +191,14 @@ export function announcer(region) {
     }, 600);
   };
 }
+
+/** Hands `text` to the browser as a download named `name` (a file the user keeps; nothing is sent). */
+export function saveFile(name, type, text) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}

@@ -4,7 +4,7 @@
 // opens. The call has its own DPD when it carries one; the collector's context is never changed
 // behind their back, except the party on the line, which follows what the call established and
 // says so.
-import { engine, esc, problems, turnHtml, counterpartLabel, categoryLabel, SEVERITY, SPEAKER, PARTY } from './common.js';
+import { engine, esc, problems, turnHtml, counterpartLabel, categoryLabel, saveFile, SEVERITY, SPEAKER, PARTY } from './common.js';
 
 const SPEAKER_ALIASES = { 坐席: 'agent', 催收员: 'agent', 客户: 'customer', 第三方: 'third_party' };
 // Judged only when the call ends: before that the closing and the promise simply have not come yet.
@@ -115,14 +115,7 @@ export function liveCall({ collector, followParty, announce }) {
   function save() {
     if (!call.turns.length) return;
     const stamp = (call.startedAt ?? new Date().toISOString()).replace(/[-:]/g, '').slice(0, 13).replace('T', '-');
-    const blob = new Blob([JSON.stringify(transcript(), null, 2) + '\n'], { type: 'application/json' });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = `通话-${stamp}.json`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    saveFile(`通话-${stamp}.json`, 'application/json', JSON.stringify(transcript(), null, 2) + '\n');
   }
 
   function reset({ keepDpd = false } = {}) {

@@ -2,7 +2,7 @@
 // and filters by finding; files that failed are listed with their reason and counted; views per
 // collector, team and date from the calls' metadata; one call's scorecard and turns with the
 // findings in place; exports per call and per finding (CSV with Chinese headers, JSON).
-import { engine, loadEngine, nav, esc, findingCard, categoryLabel, CATEGORY, SPEAKER, PARTY, problems, turnHtml, counterpartLabel } from './common.js';
+import { engine, loadEngine, nav, esc, saveFile, findingCard, categoryLabel, CATEGORY, SPEAKER, PARTY, problems, turnHtml, counterpartLabel } from './common.js';
 import { openReviews, reviewsWhere, callKey, findingKey, loadReviews, addReview, standing } from './reviews.js';
 import { meta, agentOf, dateOf, verdictOf, VERDICT, when, reportHtml, scorecardsCsv, findingsCsv } from './review-model.js';
 
@@ -284,14 +284,6 @@ async function addFiles(files) {
   render();
 }
 
-function download(name, type, text) {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([text], { type }));
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-}
-
 $('files').addEventListener('change', (e) => {
   const chosen = [...e.target.files];
   // Cleared so that choosing the same file again loads it again.
@@ -359,9 +351,9 @@ $('samples').addEventListener('click', async () => {
   const files = await Promise.all(list.map(async (name) => new File([await (await fetch(`samples/${name}`)).text()], name)));
   await addFiles(files);
 });
-$('export-json').addEventListener('click', () => download('callguard-scorecards.json', 'application/json', JSON.stringify(rows().map((c) => (c.card ? { file: c.label, ...c.card, review: c.review?.history ?? [] } : { file: c.label, type: 'failure', error: c.error })), null, 2)));
-$('export-csv').addEventListener('click', () => download('callguard-通话.csv', 'text/csv;charset=utf-8', scorecardsCsv(rows())));
-$('export-findings').addEventListener('click', () => download('callguard-问题.csv', 'text/csv;charset=utf-8', findingsCsv(rows(), matches)));
+$('export-json').addEventListener('click', () => saveFile('callguard-scorecards.json', 'application/json', JSON.stringify(rows().map((c) => (c.card ? { file: c.label, ...c.card, review: c.review?.history ?? [] } : { file: c.label, type: 'failure', error: c.error })), null, 2)));
+$('export-csv').addEventListener('click', () => saveFile('callguard-通话.csv', 'text/csv;charset=utf-8', scorecardsCsv(rows())));
+$('export-findings').addEventListener('click', () => saveFile('callguard-问题.csv', 'text/csv;charset=utf-8', findingsCsv(rows(), matches)));
 
 window.callguardReview = { addFiles, calls, scorecardsCsv: () => scorecardsCsv(rows()), findingsCsv: () => findingsCsv(rows(), matches) };
 $('review-status').textContent = reviewsWhere();

@@ -1,7 +1,7 @@
 // 培训练习: pick a scenario, reply to the scripted customer, see each reply checked as it is
 // typed, objectives tick off, and at the end a score and a debrief citing every rule behind a
 // deduction. The practice is replayed from all replies each time (the engine is stateless).
-import { engine, loadEngine, nav, esc, markSpans, findingCard, categoryLabel, SPEAKER, problems, turnHtml } from './common.js';
+import { engine, loadEngine, nav, esc, markSpans, findingCard, categoryLabel, saveFile, SPEAKER, problems, turnHtml } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 $('nav').innerHTML = nav('train.html');
@@ -113,13 +113,7 @@ function saveDebrief(trainee, date) {
   const page = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>培训复盘 · ${esc(state.scenario.title)}</title>
 <style>body{font:15px/1.6 "Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}.card{border:1px solid #ccc;border-left:4px solid #b71c1c;border-radius:6px;padding:.4rem .7rem;margin:.5rem 0}.muted{color:#555}.fail{color:#b71c1c;font-weight:700}</style>
 </head><body>${body.innerHTML}<p class="muted">由 callguard 培训练习生成 · ${esc(date)}</p></body></html>\n`;
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([page], { type: 'text/html' }));
-  a.download = `培训复盘-${trainee || '学员'}-${state.scenario.id}-${new Date().toISOString().slice(0, 10)}.html`;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  saveFile(`培训复盘-${trainee || '学员'}-${state.scenario.id}-${new Date().toISOString().slice(0, 10)}.html`, 'text/html', page);
 }
 
 /** Checks the reply being typed in the call's current state (who is on the line, verified…). */
