@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { open, close, fixtureDir } from './harness.mjs';
 
 export default {
-  async 'every page fits 400, 768 and 1366 px without sideways scrolling'() {
-    for (const width of [400, 768, 1366]) {
+  async 'every page fits 360 to 1920 px without sideways scrolling'() {
+    for (const width of [360, 400, 768, 1366, 1920]) {
       for (const [name, shot, prepare] of [
         ['index.html', 'assistant', async (page) => { await page.fill('#draft', '你这个老赖，再不还钱我们就去你单位找你领导。'); await page.locator('#findings .card').first().waitFor(); }],
         ['review.html', 'review', async (page) => { await page.setInputFiles('#files', [path.join(fixtureDir, '02_abusive.txt'), path.join(fixtureDir, '19_pressure_timing.json')]); await page.click('tr[data-name="02_abusive.txt"]'); await page.locator('#detail .turn').first().waitFor(); }],
